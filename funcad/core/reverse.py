@@ -1,0 +1,131 @@
+"""Reverse mode: the graph recorded while the function runs, and the backward pass.
+
+Each primitive call on a :class:`Node` of the trace appends a new Node to the trace's
+*tape*; a Node keeps the primitive, its unboxed arguments, its answer and its traced
+parents: exactly what the VJP rules need. Creation order is a topological order, so the
+backward pass is one explicit loop over the tape in reverse (no recursion: a million-node
+chain is fine). Cotangents live on the nodes while the pass runs (``None`` is a symbolic
+zero); a cotangent may carry leading batch axes, so all rows of a Jacobian are pulled in
+one sweep. When the forward pass ends the trace hands its tape to the caller, so no
+reference cycle keeps the graph (or the user's arrays) alive.
+"""
+from __future__ import annotations
+
+import threading
+
+from .forward import add_tangents
+from .trace import Box, Primitive, Trace
+
+__all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError"]
+
+
+class EscapedTraceError(RuntimeError):
+    """A traced value was used after the transform that traced it had returned."""
+
+
+class VJPTrace(Trace):
+    """Record a Node for each primitive applied to this trace's boxes."""
+
+    __slots__ = ("tape", "lock")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list | None = []
+        self.lock = threading.Lock()
+
+    def process(self, prim, args, kwargs):
+        tape = self.tape
+        if tape is None:
+            raise EscapedTraceError(
+                f"{prim.name!r} was called on a traced value from a transform that has already "
+                "returned (a value leaked out of the function, e.g. stored in a global). "
+                "Return it from the function instead.")
+        vals = list(args)
+        parents = []
+        for i, a in enumerate(args):
+            if isinstance(a, Box) and a._trace is self:
+                vals[i] = a._p
+                parents.append((i, a))
+        ans = prim(*vals, **kwargs)
+        node = Node._new(self, ans, prim, vals, kwargs, parents)
+        tape.append(node)
+        if prim.multiple_results:
+            return tuple(_item(node, i) for i in range(len(ans)))
+        return node
+
+
+class Node(Box):
+    """A value in the reverse-mode graph."""
+
+    __slots__ = ("prim", "args", "kwargs", "parents", "_g")
+
+    @classmethod
+    def _new(cls, trace, value, prim, args, kwargs, parents):
+        n = object.__new__(cls)
+        n._trace = trace
+        n._p = value
+        n.prim = prim
+        n.args = args
+        n.kwargs = kwargs
+        n.parents = parents
+        n._g = None
+        return n
+
+    @classmethod
+    def leaf(cls, trace, value):
+        return cls._new(trace, value, None, (), None, ())
+
+    def __repr__(self) -> str:
+        name = self.prim.name if self.prim is not None else "input"
+        return f"<funcad traced value ({name}) {self._p!r}>"
+
+
+def _item_impl(tup, i):
+    return tup[i]
+
+
+def _item_vjp(g, ans, tup, i):
+    return tuple(g if j == i else None for j in range(len(tup)))
+
+
+# One output of a multiple-results primitive. Its forward-mode rule is never needed:
+# forward mode boxes each output directly.
+_item = Primitive(_item_impl, "item")
+_item.vjps = (_item_vjp,)
+
+
+def backward(tape: list, seeds, inputs):
+    """Pull cotangents from ``seeds`` ((node, g) pairs) back to ``inputs``.
+
+    Returns each input's cotangent (``None`` where no path reaches it). Nodes' cotangent
+    slots are cleared as the pass goes, so the same tape can be pulled again.
+    """
+    for node, g in seeds:
+        if isinstance(node, Node) and g is not None:
+            node._g = add_tangents(node._g, g)
+    for node in reversed(tape):
+        g = node._g
+        if g is None:
+            continue
+        node._g = None
+        prim = node.prim
+        vjps = prim.vjps
+        args = node.args
+        ans = node._p
+        kw = node.kwargs
+        for i, parent in node.parents:
+            try:
+                rule = vjps[i]
+            except (TypeError, IndexError):
+                rule = prim.rule(vjps, i, "reverse-mode")
+            if rule is None:
+                continue
+            c = rule(g, ans, *args, **kw)
+            if c is not None:
+                pg = parent._g
+                parent._g = c if pg is None else add_tangents(pg, c)
+    out = []
+    for x in inputs:
+        out.append(x._g)
+        x._g = None
+    return out

@@ -1,0 +1,147 @@
+"""Boxes, traces and primitives: the mode-agnostic tracer.
+
+A transform opens a *trace* with a fresh, ever-increasing level and wraps the values it
+follows in *boxes* of that trace. A primitive called with boxes among its arguments hands
+the call to the trace of the highest level present (the innermost transform). That trace
+unboxes its own boxes, calls the primitive again one level down (where outer traces may
+see boxes of their own), and boxes the answer with what its mode needs: a tangent in
+forward mode, a graph node in reverse mode. Boxes of lower levels pass through untouched,
+which is why nested transforms never confuse their perturbations.
+
+Nothing here knows NumPy's functions or either mode's arithmetic.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+__all__ = ["Trace", "Box", "Primitive", "NondiffPrimitive", "top_trace", "value_of"]
+
+_next_level = itertools.count(1).__next__   # atomic under the GIL: thread-safe levels
+
+
+class Trace:
+    """One transform's view of the computation; subclasses say how to box an answer."""
+
+    __slots__ = ("level", "_dual_child")
+
+    def __init__(self) -> None:
+        self.level = _next_level()
+        self._dual_child = None
+
+    def process(self, prim: "Primitive", args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError  # pragma: no cover - every mode overrides it
+
+
+class Box:
+    """A value followed by a trace. ``_p`` is the value one level down."""
+
+    __slots__ = ("_trace", "_p")
+    # NumPy defers binary operators to us rather than coercing us to an array.
+    __array_priority__ = 1000.0
+
+
+def top_trace(values) -> Trace | None:
+    """The innermost trace among ``values`` (None when nothing is traced)."""
+    top = None
+    for a in values:
+        if isinstance(a, Box):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    return top
+
+
+def value_of(x: Any) -> Any:
+    """Strip every level of boxing: the plain value underneath."""
+    while isinstance(x, Box):
+        x = x._p
+    return x
+
+
+class Primitive:
+    """A function the tracer treats as atomic; its derivative rules live on it.
+
+    ``vjps[i](g, ans, *args, **kw)`` gives the cotangent of positional argument ``i``;
+    ``jvps[i](t, ans, *args, **kw)`` gives argument ``i``'s contribution to the output
+    tangent. A rule of ``None`` marks the argument as not differentiable; a missing table
+    (never defined) raises ``NotImplementedError`` when that mode reaches the primitive.
+    ``multiple_results`` primitives return a tuple; their rules take and give tuples
+    (with ``None`` for a symbolic zero).
+    """
+
+    __slots__ = ("name", "impl", "vjps", "jvps", "multiple_results", "__dict__")
+
+    def __init__(self, impl: Callable, name: str | None = None, *, multiple_results: bool = False):
+        self.impl = impl
+        self.name = name or getattr(impl, "__name__", "primitive")
+        self.vjps = None
+        self.jvps = None
+        self.multiple_results = multiple_results
+        self.__doc__ = getattr(impl, "__doc__", None)
+        self.__wrapped__ = impl
+
+    @property
+    def __name__(self) -> str:
+        return self.name
+
+    def __call__(self, *args, **kwargs):
+        top = None
+        for a in args:
+            if isinstance(a, Box):
+                t = a._trace
+                if top is None or t.level > top.level:
+                    top = t
+        if top is None:
+            return self.impl(*args, **kwargs)
+        return top.process(self, args, kwargs)
+
+    def rule(self, table, i: int, mode: str):
+        """Rule ``i`` of ``table`` (slow path: only for errors and arg-number rules)."""
+        if table is None:
+            raise NotImplementedError(
+                f"funcad has no {mode} rule for {self.name!r}. Define one with "
+                f"funcad.def{'vjp' if mode == 'reverse-mode' else 'jvp'}({self.name}, ...), "
+                f"or use the other mode.")
+        try:
+            return table[i]
+        except IndexError:
+            raise NotImplementedError(
+                f"{self.name!r} has {mode} rules for {len(table)} positional argument(s) but "
+                f"was called with a traced argument at position {i}; add a rule for it.") from None
+
+    def __repr__(self) -> str:
+        return f"<funcad primitive {self.name}>"
+
+
+class NondiffPrimitive(Primitive):
+    """A function whose result carries no derivative (integers, booleans, comparisons).
+
+    It runs on plain values at once, whatever the traces: zero derivative in every mode.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        return self.impl(*[value_of(a) for a in args], **kwargs)
+
+
+class ArgnumRules:
+    """A rule table for primitives with any number of arguments (``concatenate(*xs)``):
+    ``fn(i, g, ans, *args, **kw)`` serves every position ``i``."""
+
+    __slots__ = ("fn", "_cache")
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+        self._cache: dict = {}
+
+    def __getitem__(self, i: int):
+        r = self._cache.get(i)
+        if r is None:
+            fn = self.fn
+            r = self._cache[i] = lambda g, ans, *args, **kw: fn(i, g, ans, *args, **kw)
+        return r
+
+    def __len__(self) -> int:  # pragma: no cover - only for messages
+        return 1 << 30

@@ -1,0 +1,157 @@
+"""The NumPy face of a traced value: protocols, operators, attributes and methods.
+
+Installed onto :class:`funcad.core.Box` so that user code written with plain ``numpy``
+traces: ufuncs arrive through ``__array_ufunc__``, other NumPy functions through
+``__array_function__``, and both go straight to a rule table lookup.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import Box, value_of
+from ..rules import reductions as R, shape as S, ufuncs as U
+from ..rules.contractions import dot, matmul
+from ..rules.indexing import getitem
+from ..rules.registry import FUNCTIONS, UFUNCS
+
+_REDUCE = {np.add: R.sum, np.multiply: R.prod, np.maximum: R.max, np.minimum: R.min}
+
+
+def _no_rule(kind: str, name: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"funcad has no derivative rule for {kind} {name!r}, called here on a traced value. "
+        f"Wrap your own implementation with @funcad.primitive and give it rules with "
+        f"funcad.defvjp / funcad.defjvp, or apply it to funcad.stop_gradient(x) if you do not "
+        f"need its derivative.")
+
+
+def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    out = kwargs.pop("out", None)
+    if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
+        raise TypeError(
+            f"numpy.{ufunc.__name__}(..., out=...) cannot write into an array on a traced value: "
+            "traced values are immutable. Use the returned value instead.")
+    if method == "reduce" and ufunc in _REDUCE:
+        return _REDUCE[ufunc](*inputs, **kwargs)
+    if method != "__call__":
+        raise _no_rule("the ufunc method", f"numpy.{ufunc.__name__}.{method}")
+    p = UFUNCS.get(ufunc)
+    if p is None:
+        raise _no_rule("the NumPy ufunc", f"numpy.{ufunc.__name__}")
+    if kwargs:
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("casting", None)
+        kwargs.pop("subok", None)
+        if kwargs:
+            raise NotImplementedError(
+                f"numpy.{ufunc.__name__} with keyword(s) {sorted(kwargs)} is not supported on traced values")
+        if dtype is not None:
+            inputs = tuple(S.astype(i, dtype) if isinstance(i, Box) else i for i in inputs)
+    return p(*inputs)
+
+
+def __array_function__(self, func, types, args, kwargs):
+    f = FUNCTIONS.get(func)
+    if f is None:
+        mod = getattr(func, "__module__", "numpy") or "numpy"
+        raise _no_rule("the function", f"{mod}.{func.__name__}")
+    return f(*args, **kwargs)
+
+
+def __array__(self, dtype=None, copy=None):
+    raise TypeError(
+        "Converting a traced value to a plain NumPy array (np.asarray, np.array, float(), "
+        "math functions...) would silently drop its derivative. Keep computing with NumPy "
+        "functions on it, build arrays with funcad.numpy.array / np.stack, or call "
+        "funcad.stop_gradient(x) first if you really want a constant.")
+
+
+def _conversion(kind):
+    def convert(self):
+        raise TypeError(
+            f"{kind}() of a traced value would silently drop its derivative. Use NumPy "
+            f"functions on the array instead (e.g. np.sin(x), not math.sin(x)), or "
+            f"{kind}(funcad.stop_gradient(x)) if you really want a constant.")
+    return convert
+
+
+def __setitem__(self, idx, value):
+    raise TypeError(
+        "Traced arrays are immutable: `x[idx] = v` is not allowed inside a differentiated "
+        "function. Use the functional update `x = funcad.numpy.at(x)[idx].set(v)` "
+        "(also .add(v), .multiply(v)), which returns a new array.")
+
+
+def _iter(self):
+    n = len(self)
+    return (getitem(self, i) for i in range(n))
+
+
+def _len(self):
+    s = np.shape(value_of(self))
+    if not s:
+        raise TypeError("len() of unsized object")
+    return s[0]
+
+
+def _bin(p):
+    return (lambda self, other: p(self, other)), (lambda self, other: p(other, self))
+
+
+METHODS = {
+    "__array_ufunc__": __array_ufunc__, "__array_function__": __array_function__,
+    "__array__": __array__, "__setitem__": __setitem__,
+    "__float__": _conversion("float"), "__int__": _conversion("int"),
+    "__complex__": _conversion("complex"), "__index__": _conversion("operator.index"),
+    "item": lambda self, *a: _conversion("item")(self),
+    "tolist": lambda self: _conversion("tolist")(self),
+    "__bool__": lambda self: bool(value_of(self)),
+    "__len__": _len, "__iter__": _iter,
+    "__getitem__": getitem,
+    "__neg__": lambda self: U.negative(self), "__pos__": lambda self: self,
+    "__abs__": lambda self: U.absolute(self),
+    "__lt__": lambda s, o: U.less(s, o), "__le__": lambda s, o: U.less_equal(s, o),
+    "__gt__": lambda s, o: U.greater(s, o), "__ge__": lambda s, o: U.greater_equal(s, o),
+    "__eq__": lambda s, o: U.equal(s, o), "__ne__": lambda s, o: U.not_equal(s, o),
+    "__hash__": None,
+    "shape": property(lambda self: np.shape(value_of(self))),
+    "ndim": property(lambda self: np.ndim(value_of(self))),
+    "size": property(lambda self: np.size(value_of(self))),
+    "dtype": property(lambda self: np.result_type(value_of(self))),
+    "T": property(lambda self: S.transpose(self)),
+    "mT": property(lambda self: S.matrix_transpose(self)),
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: R.sum(self, axis, dtype, out, keepdims, **kw),
+    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: R.mean(self, axis, dtype, out, keepdims, **kw),
+    "prod": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: R.prod(self, axis, dtype, out, keepdims, **kw),
+    "max": lambda self, axis=None, out=None, keepdims=False, **kw: R.max(self, axis, out, keepdims, **kw),
+    "min": lambda self, axis=None, out=None, keepdims=False, **kw: R.min(self, axis, out, keepdims, **kw),
+    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.var(self, axis, dtype, out, ddof, keepdims, **kw),
+    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw: R.std(self, axis, dtype, out, ddof, keepdims, **kw),
+    "reshape": lambda self, *shape, order="C": S.reshape(self, shape[0] if len(shape) == 1 else shape, order),
+    "transpose": lambda self, *axes: S.transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None),
+    "swapaxes": lambda self, a, b: S.swapaxes(self, a, b),
+    "squeeze": lambda self, axis=None: S.squeeze(self, axis),
+    "ravel": lambda self, order="C": S.ravel(self, order),
+    "flatten": lambda self, order="C": S.ravel(self, order),
+    "astype": lambda self, dtype, *a, **k: S.astype(self, dtype),
+    "copy": lambda self, order="C": self,
+    "dot": lambda self, b, out=None: dot(self, b, out),
+    "conj": lambda self: U.conj_p(self), "conjugate": lambda self: U.conj_p(self),
+    "any": lambda self, *a, **k: np.any(value_of(self), *a, **k),
+    "all": lambda self, *a, **k: np.all(value_of(self), *a, **k),
+    "argmax": lambda self, *a, **k: np.argmax(value_of(self), *a, **k),
+    "argmin": lambda self, *a, **k: np.argmin(value_of(self), *a, **k),
+    "argsort": lambda self, *a, **k: np.argsort(value_of(self), *a, **k),
+    "nonzero": lambda self: np.nonzero(value_of(self)),
+}
+
+for _name, _p in (("add", U.add), ("sub", U.subtract), ("mul", U.multiply), ("truediv", U.divide),
+                  ("pow", U.power), ("mod", U.remainder), ("floordiv", U.floor_divide),
+                  ("matmul", matmul)):
+    METHODS[f"__{_name}__"], METHODS[f"__r{_name}__"] = _bin(_p)
+
+
+def install(cls=Box) -> None:
+    """Give ``cls`` (the tracer's box) NumPy's array interface."""
+    for name, fn in METHODS.items():
+        setattr(cls, name, fn)

@@ -1,0 +1,102 @@
+"""Broadcasting and its transpose: ``reshape``, ``broadcast_to``, ``sum`` and ``unbroadcast``.
+
+These primitives act on the *trailing* ``ndim`` axes of their argument, so the same call
+works on a primal value and on a tangent or cotangent with leading batch axes. Every other
+rule family builds on them; broadcasting is undone in one place, :func:`unbroadcast`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import value_of
+from .registry import deflinear, primitive
+
+
+def shape_of(x) -> tuple:
+    """Shape of a value at any level (Python scalars have shape ``()``)."""
+    return np.shape(value_of(x))
+
+
+def ndim_of(x) -> int:
+    return np.ndim(value_of(x))
+
+
+def core_shape(x, n: int) -> tuple:
+    """The trailing ``n`` axes of ``x``'s shape (the part a batched rule works on)."""
+    s = np.shape(value_of(x))
+    return s[len(s) - n:]
+
+
+def _reshape(x, shape, ndim):
+    s = np.shape(x)
+    return np.reshape(x, s[:len(s) - ndim] + shape)
+
+
+def _broadcast(x, shape, ndim):
+    s = np.shape(x)
+    lead, core = s[:len(s) - ndim], s[len(s) - ndim:]
+    if len(shape) > ndim:
+        x = np.reshape(x, lead + (1,) * (len(shape) - ndim) + core)
+    return np.broadcast_to(x, lead + shape)
+
+
+def _sum(x, axis, ndim, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+reshape_p = primitive(_reshape, "reshape")
+broadcast_p = primitive(_broadcast, "broadcast_to")
+sum_p = primitive(_sum, "sum")
+
+deflinear(reshape_p,
+          lambda g, ans, x, shape, ndim: reshape_p(g, core_shape(x, ndim), len(shape)))
+deflinear(broadcast_p,
+          lambda g, ans, x, shape, ndim: unbroadcast(g, core_shape(x, ndim), ndim_of(g) - len(shape)))
+
+
+def _sum_vjp(g, ans, x, axis, ndim, keepdims):
+    xs = core_shape(x, ndim)
+    if not keepdims:
+        kept = list(xs)
+        for a in axis:
+            kept[a] = 1
+        g = reshape_p(g, tuple(kept), ndim - len(axis))
+    return broadcast_p(g, xs, ndim)
+
+
+deflinear(sum_p, _sum_vjp)
+
+
+def unbroadcast(c, target: tuple, nb: int):
+    """Sum ``c`` (``nb`` batch axes, then a broadcast shape) down to batch + ``target``."""
+    cs = shape_of(c)
+    core = cs[nb:]
+    if core == target:
+        return c
+    extra = len(core) - len(target)
+    axes = tuple(range(-len(core), -len(target))) if extra else ()
+    axes += tuple(i - len(target) for i, s in enumerate(target) if s == 1 and core[extra + i] != 1)
+    if axes:
+        c = sum_p(c, axes, len(core), False)
+    if shape_of(c)[nb:] != target:
+        c = reshape_p(c, target, len(core) - len(axes))
+    return c
+
+
+def fit(c, ans, nb: int):
+    """Broadcast a tangent contribution up to batch + ``ans``'s shape when it is smaller."""
+    a = shape_of(ans)
+    cs = shape_of(c)
+    if cs[nb:] != a:
+        c = broadcast_p(c, a, len(cs) - nb)
+    return c
+
+
+def align(t, x, ans):
+    """Give a batched tangent of ``x`` the rank of ``ans`` (insert 1-axes after the batch)
+    so that broadcasting against ``ans``-shaped values lines up; returns (t, nb)."""
+    nx = ndim_of(x)
+    nb = ndim_of(t) - nx
+    if nb and nx < ndim_of(ans):
+        t = reshape_p(t, (1,) * (ndim_of(ans) - nx) + shape_of(x), nx)
+    return t, nb

@@ -1,0 +1,106 @@
+"""Products that contract axes: matmul, dot, outer (tensordot, einsum and friends too).
+
+``matmul_p`` takes operands of rank >= 2 and broadcasts over their leading axes, so batch
+axes of a tangent or cotangent ride along; the NumPy-facing ``matmul`` turns vectors into
+matrices first and squeezes after.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .broadcast import align, fit, ndim_of, reshape_p, shape_of, unbroadcast
+from .registry import UFUNCS, implements, primitive
+from .shape import transpose_p
+
+matmul_p = primitive(np.matmul, "matmul")
+
+
+def mT(x):
+    """Swap the last two axes."""
+    return transpose_p(x, (1, 0))
+
+
+def _matmul_vjp_x(g, ans, x, y):
+    return unbroadcast(matmul_p(g, mT(y)), shape_of(x), ndim_of(g) - ndim_of(ans))
+
+
+def _matmul_vjp_y(g, ans, x, y):
+    return unbroadcast(matmul_p(mT(x), g), shape_of(y), ndim_of(g) - ndim_of(ans))
+
+
+def _matmul_jvp_x(t, ans, x, y):
+    t, nb = align(t, x, ans)
+    return fit(matmul_p(t, y), ans, nb)
+
+
+def _matmul_jvp_y(t, ans, x, y):
+    t, nb = align(t, y, ans)
+    return fit(matmul_p(x, t), ans, nb)
+
+
+matmul_p.vjps = (_matmul_vjp_x, _matmul_vjp_y)
+matmul_p.jvps = (_matmul_jvp_x, _matmul_jvp_y)
+
+
+@implements(np.matmul)
+def matmul(a, b, /, out=None, **kw):
+    if out is not None:
+        raise NotImplementedError("matmul(..., out=...) is not supported on traced values")
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    if len(sa) == 1:
+        a = reshape_p(a, (1,) + sa, 1)
+    if len(sb) == 1:
+        b = reshape_p(b, sb + (1,), 1)
+    r = matmul_p(a, b)
+    if len(sa) == 1 or len(sb) == 1:
+        rs = shape_of(r)
+        out_shape = rs[:-2] + (rs[-2:-1] if len(sa) > 1 else ()) + (rs[-1:] if len(sb) > 1 else ())
+        r = reshape_p(r, out_shape, len(rs))
+    return r
+
+
+UFUNCS[np.matmul] = matmul
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    if out is not None:
+        raise NotImplementedError("dot(..., out=...) is not supported on traced values")
+    na, nb = ndim_of(a), ndim_of(b)
+    if na == 0 or nb == 0:
+        return a * b
+    if nb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([-1], [-2]))
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    from .shape import ravel
+    a, b = ravel(a), ravel(b)
+    return reshape_p(a, shape_of(a) + (1,), 1) * reshape_p(b, (1,) + shape_of(b), 1)
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    """Contract ``a``'s axes ``axes[0]`` with ``b``'s ``axes[1]`` as one matmul."""
+    from .shape import reshape, transpose
+    na, nb = ndim_of(a), ndim_of(b)
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    ax_a, ax_b = [x % na for x in ax_a], [x % nb for x in ax_b]
+    sa, sb = shape_of(a), shape_of(b)
+    if [sa[i] for i in ax_a] != [sb[i] for i in ax_b]:
+        raise ValueError("shape-mismatch for sum")
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    k = int(np.prod([sa[i] for i in ax_a]))
+    a2 = reshape(transpose(a, free_a + ax_a), (-1, k))
+    b2 = reshape(transpose(b, ax_b + free_b), (k, -1))
+    return reshape(matmul_p(a2, b2), tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))

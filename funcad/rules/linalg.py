@@ -1,0 +1,1 @@
+"""linalg rules (filled in by their family)."""

@@ -1,0 +1,181 @@
+"""Reductions: sum, mean, prod, max/min, var/std (with axis, keepdims, where, dtype)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import value_of
+from . import kinks
+from .broadcast import broadcast_p, core_shape, ndim_of, reshape_p, shape_of, sum_p
+from .elementwise import where_p
+from .registry import deflinear, implements, primitive
+
+_NOVALUE = np._NoValue
+
+
+def norm_axis(axis, nd: int, name: str = "axis") -> tuple:
+    """``axis`` (None, int or tuple) as a sorted tuple of negative axes of an ``nd``-dim array."""
+    if axis is None:
+        return tuple(range(-nd, 0))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -nd <= a < nd:
+            raise np.exceptions.AxisError(f"{name} {a} is out of bounds for array of dimension {nd}")
+        out.append(a - nd if a >= 0 else a)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in '{name}'")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape: tuple, axis: tuple) -> tuple:
+    s = list(shape)
+    for a in axis:
+        s[a] = 1
+    return tuple(s)
+
+
+def expand_reduced(g, x, axis, nd, keepdims):
+    """A reduction's cotangent (or answer) broadcast back to ``x``'s core shape."""
+    xs = core_shape(x, nd)
+    if not keepdims:
+        g = reshape_p(g, kept_shape(xs, axis), nd - len(axis))
+    return broadcast_p(g, xs, nd)
+
+
+def _check_out(out, name):
+    if out is not None:
+        raise NotImplementedError(
+            f"{name}(..., out=...) is not supported on traced values: funcad never writes into "
+            f"arrays. Use the returned value instead.")
+
+
+# -- prod: zeros need the product of the others, not ans / x ----------------------------
+def _prod(x, axis, ndim, keepdims):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+prod_p = primitive(_prod, "prod")
+
+
+def _prod_partial(ans, x, axis, nd, keepdims):
+    """d prod / d x_i = product of the other entries (exact at zeros too)."""
+    if np.all(value_of(x) != 0):
+        return expand_reduced(ans, x, axis, nd, keepdims) / x
+    # Move the reduced axes last, flatten them to n, and take each entry's product of the
+    # others as a product over an n x n array whose diagonal is 1.
+    from .shape import transpose_p
+    xs = core_shape(x, nd)
+    keep = [a for a in range(-nd, 0) if a not in axis]
+    perm = tuple(a + nd for a in keep) + tuple(a + nd for a in axis)
+    xt = transpose_p(x, perm)
+    n = int(np.prod([xs[a] for a in axis]))
+    outer = tuple(xs[a] for a in keep)
+    xf = reshape_p(xt, outer + (1, n), nd)
+    eye = np.eye(n, dtype=bool)
+    others = prod_p(where_p(eye, 1, broadcast_p(xf, outer + (n, n), len(outer) + 2)), (-1,), len(outer) + 2, False)
+    back = reshape_p(others, outer + tuple(xs[a] for a in axis), len(outer) + 1)
+    return transpose_p(back, tuple(np.argsort(perm)))
+
+
+prod_p.vjps = (lambda g, ans, x, axis, nd, keepdims:
+               expand_reduced(g, x, axis, nd, keepdims) * _prod_partial(ans, x, axis, nd, keepdims),)
+prod_p.jvps = (lambda t, ans, x, axis, nd, keepdims:
+               sum_p(t * _prod_partial(ans, x, axis, nd, keepdims), axis, nd, keepdims),)
+
+
+# -- max / min: ties split evenly (torch's amax/amin) ----------------------------------
+def _reduce_extreme(np_fn, name):
+    p = primitive(lambda x, axis, ndim, keepdims: np_fn(x, axis=axis, keepdims=keepdims), name)
+
+    def weights(ans, x, axis, nd, keepdims):
+        m = value_of(ans) if keepdims else np.reshape(value_of(ans), kept_shape(shape_of(x), axis))
+        return kinks.tie_split(x, m, axis)
+
+    p.vjps = (lambda g, ans, x, axis, nd, keepdims:
+              expand_reduced(g, x, axis, nd, keepdims) * weights(ans, x, axis, nd, keepdims),)
+    p.jvps = (lambda t, ans, x, axis, nd, keepdims:
+              sum_p(t * weights(ans, x, axis, nd, keepdims), axis, nd, keepdims),)
+    return p
+
+
+max_p = _reduce_extreme(np.max, "max")
+min_p = _reduce_extreme(np.min, "min")
+
+
+# -- NumPy's signatures -----------------------------------------------------------------
+def _prep(a, axis, dtype, out, where, name):
+    _check_out(out, name)
+    if dtype is not None:
+        from .shape import astype
+        a = astype(a, dtype)
+    return a, norm_axis(axis, ndim_of(a))
+
+
+@implements(np.sum)
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    a, ax = _prep(a, axis, dtype, out, where, "sum")
+    if where is not _NOVALUE:
+        a = where_p(where, a, 0)
+    r = sum_p(a, ax, ndim_of(a), bool(keepdims))
+    return r if initial is _NOVALUE else r + initial
+
+
+@implements(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
+    a, ax = _prep(a, axis, dtype, out, where, "mean")
+    s = shape_of(a)
+    if where is not _NOVALUE:
+        w = np.broadcast_to(value_of(where), s)
+        return sum(a, ax, keepdims=keepdims, where=w) / np.sum(w, axis=ax, keepdims=keepdims)
+    n = int(np.prod([s[i] for i in ax])) if ax else 1
+    r = sum_p(a, ax, len(s), bool(keepdims))
+    return r / n if n else r * np.nan
+
+
+@implements(np.prod)
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    a, ax = _prep(a, axis, dtype, out, where, "prod")
+    if where is not _NOVALUE:
+        a = where_p(where, a, 1)
+    r = prod_p(a, ax, ndim_of(a), bool(keepdims))
+    return r if initial is _NOVALUE else r * initial
+
+
+def _extreme(p, name):
+    def f(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+        _check_out(out, name)
+        if initial is not _NOVALUE or where is not _NOVALUE:
+            raise NotImplementedError(f"{name}(..., initial=/where=) is not supported on traced values")
+        return p(a, norm_axis(axis, ndim_of(a)), ndim_of(a), bool(keepdims))
+    f.__name__ = name
+    return f
+
+
+max = implements(np.max, np.amax)(_extreme(max_p, "max"))
+min = implements(np.min, np.amin)(_extreme(min_p, "min"))
+
+
+@implements(np.var)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE, mean=_NOVALUE, correction=_NOVALUE):
+    _check_out(out, "var")
+    if where is not _NOVALUE or mean is not _NOVALUE:
+        raise NotImplementedError("var(..., where=/mean=) is not supported on traced values")
+    if correction is not _NOVALUE:
+        ddof = correction
+    a, ax = _prep(a, axis, dtype, None, _NOVALUE, "var")
+    s = shape_of(a)
+    n = int(np.prod([s[i] for i in ax])) if ax else 1
+    c = a - sum_p(a, ax, len(s), True) / n
+    sq = c * c if not np.iscomplexobj(value_of(a)) else (c * c.conj()).real
+    return sum_p(sq, ax, len(s), bool(keepdims)) / max_(n - ddof, 0)
+
+
+def max_(a, b):
+    return a if a > b else b
+
+
+@implements(np.std)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE, mean=_NOVALUE, correction=_NOVALUE):
+    from .ufuncs import sqrt
+    return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction))

@@ -1,0 +1,78 @@
+"""How rules are declared, and the dispatch tables NumPy's protocols read.
+
+``UFUNCS`` maps a NumPy ufunc to the primitive that traces it; ``FUNCTIONS`` maps a NumPy
+function to funcad's implementation with NumPy's signature (``__array_function__``);
+``NONDIFF`` lists NumPy functions that run on plain values with zero derivative.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..core import ArgnumRules, NondiffPrimitive, Primitive, value_of
+
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+
+
+def primitive(impl: Callable, name: str | None = None, *, multiple_results: bool = False) -> Primitive:
+    return Primitive(impl, name, multiple_results=multiple_results)
+
+
+def defvjp(prim: Primitive, *rules) -> Primitive:
+    """Set the reverse-mode rules of ``prim``: ``rule(g, ans, *args, **kw)`` per argument."""
+    prim.vjps = tuple(rules)
+    return prim
+
+
+def defjvp(prim: Primitive, *rules) -> Primitive:
+    """Set the forward-mode rules of ``prim``: ``rule(t, ans, *args, **kw)`` per argument."""
+    prim.jvps = tuple(rules)
+    return prim
+
+
+def defvjp_argnum(prim: Primitive, fn: Callable) -> Primitive:
+    """One reverse rule ``fn(i, g, ans, *args, **kw)`` for every argument position."""
+    prim.vjps = ArgnumRules(fn)
+    return prim
+
+
+def defjvp_argnum(prim: Primitive, fn: Callable) -> Primitive:
+    """One forward rule ``fn(i, t, ans, *args, **kw)`` for every argument position."""
+    prim.jvps = ArgnumRules(fn)
+    return prim
+
+
+def deflinear(prim: Primitive, *transposes) -> Primitive:
+    """Declare ``prim`` linear in each argument that has a transpose.
+
+    Its JVP is the primitive itself applied to the tangent (in place of that argument),
+    its VJP is the given transpose ``vjp(g, ans, *args, **kw)``. Every primitive works on
+    trailing axes, so the tangent may carry leading batch axes.
+    """
+    def jvp_of(i):
+        def jvp(t, ans, *args, **kw):
+            a = list(args)
+            a[i] = t
+            return prim(*a, **kw)
+        return jvp
+    prim.jvps = tuple(None if tr is None else jvp_of(i) for i, tr in enumerate(transposes))
+    prim.vjps = tuple(transposes)
+    return prim
+
+
+def implements(*np_funcs):
+    """Register a funcad function as the implementation of NumPy functions under tracing."""
+    def register(fn):
+        for f in np_funcs:
+            FUNCTIONS[f] = fn
+        return fn
+    return register
+
+
+def nondiff(np_func: Callable, name: str | None = None) -> NondiffPrimitive:
+    """A NumPy function with no derivative (integer/boolean results): runs on values."""
+    p = NondiffPrimitive(np_func, name or getattr(np_func, "__name__", None))
+    FUNCTIONS[np_func] = p
+    return p

@@ -1,0 +1,1 @@
+"""special rules (filled in by their family)."""

@@ -1,0 +1,146 @@
+"""NumPy's ufuncs: each differentiable one is a row ``primitive: partial derivative(s)``.
+
+Partials take ``(ans, *args)`` and are written in funcad's own primitives, so they
+differentiate again. Conventions at kinks (torch's) live in ``kinks``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import kinks
+from .elementwise import NEG, ONE, conj_p, defelementwise, ufunc
+from .registry import UFUNCS, nondiff
+
+LN2, LN10 = np.log(2.0), np.log(10.0)
+
+(negative, positive, absolute, sqrt, cbrt, square, reciprocal, exp, exp2, expm1, log, log2,
+ log10, log1p, sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh,
+ arctanh, deg2rad, rad2deg, fabs) = map(ufunc, (
+    np.negative, np.positive, np.absolute, np.sqrt, np.cbrt, np.square, np.reciprocal, np.exp,
+    np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sin, np.cos, np.tan, np.arcsin,
+    np.arccos, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh,
+    np.deg2rad, np.rad2deg, np.fabs))
+UFUNCS[np.radians], UFUNCS[np.degrees] = deg2rad, rad2deg
+
+(add, subtract, multiply, divide, power, maximum, minimum, fmax, fmin, arctan2, hypot,
+ logaddexp, logaddexp2, remainder, fmod) = map(ufunc, (
+    np.add, np.subtract, np.multiply, np.divide, np.power, np.maximum, np.minimum, np.fmax,
+    np.fmin, np.arctan2, np.hypot, np.logaddexp, np.logaddexp2, np.remainder, np.fmod))
+
+UNARY = {
+    negative:   NEG,
+    positive:   ONE,
+    absolute:   lambda ans, x: kinks.abs_derivative(x),
+    fabs:       lambda ans, x: kinks.abs_derivative(x),
+    sqrt:       lambda ans, x: 0.5 / ans,
+    cbrt:       lambda ans, x: 1 / (3 * ans ** 2),
+    square:     lambda ans, x: 2 * x,
+    reciprocal: lambda ans, x: -ans * ans,
+    exp:        lambda ans, x: ans,
+    exp2:       lambda ans, x: ans * LN2,
+    expm1:      lambda ans, x: ans + 1,
+    log:        lambda ans, x: 1 / x,
+    log2:       lambda ans, x: 1 / (x * LN2),
+    log10:      lambda ans, x: 1 / (x * LN10),
+    log1p:      lambda ans, x: 1 / (1 + x),
+    sin:        lambda ans, x: cos(x),
+    cos:        lambda ans, x: -sin(x),
+    tan:        lambda ans, x: 1 + ans * ans,
+    arcsin:     lambda ans, x: 1 / sqrt(1 - x * x),
+    arccos:     lambda ans, x: -1 / sqrt(1 - x * x),
+    arctan:     lambda ans, x: 1 / (1 + x * x),
+    sinh:       lambda ans, x: cosh(x),
+    cosh:       lambda ans, x: sinh(x),
+    tanh:       lambda ans, x: 1 - ans * ans,
+    arcsinh:    lambda ans, x: 1 / sqrt(x * x + 1),
+    arccosh:    lambda ans, x: 1 / sqrt(x * x - 1),
+    arctanh:    lambda ans, x: 1 / (1 - x * x),
+    deg2rad:    lambda ans, x: np.pi / 180,
+    rad2deg:    lambda ans, x: 180 / np.pi,
+}
+
+BINARY = {
+    add:        (ONE, ONE),
+    subtract:   (ONE, NEG),
+    multiply:   (lambda ans, x, y: y, lambda ans, x, y: x),
+    divide:     (lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
+    power:      (lambda ans, x, y: kinks.power_dbase(x, y),
+                 lambda ans, x, y: kinks.power_dexponent(ans, x, y)),
+    maximum:    (lambda ans, x, y: kinks.pick_first(x, y, greater), lambda ans, x, y: kinks.pick_first(y, x, greater)),
+    minimum:    (lambda ans, x, y: kinks.pick_first(x, y, less), lambda ans, x, y: kinks.pick_first(y, x, less)),
+    fmax:       (lambda ans, x, y: kinks.pick_first(x, y, greater), lambda ans, x, y: kinks.pick_first(y, x, greater)),
+    fmin:       (lambda ans, x, y: kinks.pick_first(x, y, less), lambda ans, x, y: kinks.pick_first(y, x, less)),
+    arctan2:    (lambda ans, x, y: y / (x * x + y * y), lambda ans, x, y: -x / (x * x + y * y)),
+    hypot:      (lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
+    logaddexp:  (lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans)),
+    logaddexp2: (lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans)),
+    remainder:  (ONE, lambda ans, x, y: -floor_divide(x, y)),
+    fmod:       (ONE, lambda ans, x, y: -trunc(divide(x, y))),
+}
+
+for _p, _d in UNARY.items():
+    defelementwise(_p, _d)
+for _p, _d in BINARY.items():
+    defelementwise(_p, *_d)
+UFUNCS[np.true_divide] = divide
+
+# Integer- and boolean-valued ufuncs: zero derivative, computed on plain values.
+(floor, ceil, trunc, rint, sign, floor_divide, greater, greater_equal, less, less_equal, equal,
+ not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or, logical_not, logical_xor,
+ heaviside) = (
+    nondiff(f) for f in (np.floor, np.ceil, np.trunc, np.rint, np.sign, np.floor_divide,
+                         np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
+                         np.not_equal, np.isfinite, np.isnan, np.isinf, np.signbit,
+                         np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+                         np.heaviside))
+for _f in (floor, ceil, trunc, rint, sign, floor_divide, greater, greater_equal, less, less_equal,
+           equal, not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or,
+           logical_not, logical_xor, heaviside):
+    UFUNCS[_f.impl] = _f
+
+
+# -- selection ---------------------------------------------------------------------------
+from .elementwise import mask, where_p  # noqa: E402
+from .registry import deflinear, implements, primitive  # noqa: E402
+
+clip_p = primitive(np.clip, "clip")
+# torch's clamp: the derivative passes where lo <= x <= hi, bounds included.
+defelementwise(clip_p, mask(lambda ans, x, lo, hi: (x >= lo) & (x <= hi)),
+               mask(lambda ans, x, lo, hi: x < lo), mask(lambda ans, x, lo, hi: x > hi))
+
+
+@implements(np.clip)
+def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, max=np._NoValue, **kw):
+    if out is not None:
+        raise NotImplementedError("clip(..., out=...) is not supported on traced values")
+    lo = min if a_min is np._NoValue else a_min
+    hi = max if a_max is np._NoValue else a_max
+    lo = -np.inf if lo is None or lo is np._NoValue else lo
+    hi = np.inf if hi is None or hi is np._NoValue else hi
+    return clip_p(a, lo, hi)
+
+
+@implements(np.where)
+def where(condition, x=np._NoValue, y=np._NoValue):
+    from ..core import value_of
+    if x is np._NoValue and y is np._NoValue:
+        return np.nonzero(value_of(condition))
+    return where_p(value_of(condition), x, y)
+
+
+# -- complex parts -------------------------------------------------------------------------
+def _to_dtype_of(g, x):
+    """A real cotangent as the cotangent of ``x`` (complex ``x``: ``g + 0j``)."""
+    from .shape import astype_p
+    from ..core import value_of
+    xd = np.result_type(value_of(x))
+    return astype_p(g, xd) if np.result_type(value_of(g)) != xd else g
+
+
+real = primitive(np.real, "real")
+imag = primitive(np.imag, "imag")
+deflinear(real, lambda g, ans, x: _to_dtype_of(g, x))
+deflinear(imag, lambda g, ans, x: _to_dtype_of(g, x) * 1j if np.iscomplexobj(x) else 0 * g)
+for _f, _p in ((np.real, real), (np.imag, imag)):
+    implements(_f)(_p)
+conjugate = conj = conj_p

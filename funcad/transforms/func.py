@@ -1,0 +1,416 @@
+"""Function transforms in the style of ``torch.func``: each takes a function and returns
+one, and every transform composes with every other to any order.
+
+``argnums`` picks the positional arguments to differentiate (an int, or a tuple of ints
+for a tuple of results); arguments and results may be pytrees (nested tuples, lists and
+dicts of arrays).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core import Box, value_of
+from ..pytree import tree_flatten, tree_unflatten
+from ..rules.broadcast import reshape_p, shape_of
+from ..rules.shape import astype, concatenate, transpose
+from .tracing import (Pullback, basis_rows, check_callable, own, primal, split, to_input,
+                      trace_jvp, trace_vjp, zeros_like)
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
+
+
+# -- argument plumbing ---------------------------------------------------------------------
+def _argnums(argnums, nargs: int, name: str) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    if not isinstance(nums, tuple) or not nums or not all(isinstance(a, int) and not isinstance(a, bool) for a in nums):
+        raise RuntimeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    out = []
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise RuntimeError(f"{name}: got argnums={a} but the function was called with only "
+                               f"{nargs} positional argument(s); argnums must index them.")
+        out.append(a % nargs)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{name}: argnums must be unique, got {argnums!r}")
+    return tuple(out)
+
+
+class _Args:
+    """The differentiated arguments of a call, flattened to leaves, and how to rebuild."""
+
+    def __init__(self, name, args, argnums):
+        self.args = args
+        self.nums = _argnums(argnums, len(args), name)
+        self.single = isinstance(argnums, int)
+        leaves, self.treedef = tree_flatten(tuple(args[i] for i in self.nums))
+        self.leaves = [to_input(x, f"{name}: argument {self._where(k)}") for k, x in enumerate(leaves)]
+
+    def _where(self, k):
+        return f"{self.nums[0]}" if self.treedef.num_leaves == 1 else f"leaf {k} of the differentiated arguments"
+
+    def call(self, func, leaves, kwargs):
+        new = list(self.args)
+        for i, v in zip(self.nums, tree_unflatten(self.treedef, leaves)):
+            new[i] = v
+        return func(*new, **kwargs)
+
+    def structure(self, per_leaf):
+        """Per-leaf results in the structure of the differentiated argument(s)."""
+        tree = tree_unflatten(self.treedef, per_leaf)
+        return tree[0] if self.single else tree
+
+
+def _split_aux(out, name):
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), "
+                           f"got {type(out).__name__}")
+    return out
+
+
+def _strip(tree, trace):
+    leaves, d = tree_flatten(tree)
+    return tree_unflatten(d, [_out(primal(x, trace)) for x in leaves])
+
+
+def _out(x):
+    """A result leaf as an ndarray (0-d for a scalar); outer traced values stay traced."""
+    if isinstance(x, Box) or isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x)
+
+
+def _like(g, x):
+    """Cotangent/tangent ``g`` for input ``x``: zeros if symbolic, in ``x``'s dtype."""
+    if g is None:
+        return zeros_like(x)
+    xd, gd = np.result_type(value_of(x)), np.result_type(value_of(g))
+    if gd != xd:
+        g = astype(g.real if gd.kind == "c" and xd.kind != "c" else g, xd)
+    return _out(g)
+
+
+def _check_output_leaf(o, name, what="output"):
+    v = value_of(o)
+    if not isinstance(v, (np.ndarray, np.generic, float, complex, int)) or isinstance(v, (bool, np.bool_)):
+        raise RuntimeError(f"{name}: the function's {what} must be an array, got {type(v).__name__}")
+    if np.result_type(v).kind not in "fc":
+        raise RuntimeError(f"{name}: the function's {what} has dtype {np.result_type(v)}; it must be "
+                           f"floating point to be differentiated.")
+
+
+# -- grad ------------------------------------------------------------------------------------
+def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """``f -> (grad f, f)``: the gradient of a scalar function and its value, in one pass.
+
+    With ``has_aux=True``, ``func`` returns ``(output, aux)`` and the result is
+    ``(grad, (value, aux))``.
+
+    >>> import numpy as np, funcad
+    >>> g, v = funcad.func.grad_and_value(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    >>> g, v
+    (array([2., 4.]), array(5.))
+    """
+    check_callable(func, "grad_and_value")
+
+    @functools.wraps(func)
+    def grad_and_value_f(*args, **kwargs):
+        a = _Args("grad", args, argnums)
+        aux = []
+
+        def flat(*leaves):
+            out = a.call(func, leaves, kwargs)
+            if has_aux:
+                out, x = _split_aux(out, "grad")
+                aux.append(x)
+            return out
+
+        out, pb = trace_vjp(flat, a.leaves)
+        if isinstance(out, (tuple, list, dict)) or out is None:
+            raise RuntimeError(f"grad: the function must return a single scalar array, got "
+                               f"{type(out).__name__}" + (" (with has_aux=True return (output, aux))" if not has_aux else ""))
+        _check_output_leaf(out, "grad")
+        if np.size(value_of(out)) != 1:
+            raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
+                               f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
+                               f"or reduce it (e.g. np.sum).")
+        gs = pb([(out, np.ones(shape_of(out), np.result_type(value_of(out))))])
+        g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
+        value = _out(primal(out, pb.trace))
+        if has_aux:
+            return g, (value, _strip(aux[0], pb.trace))
+        return g, value
+
+    return grad_and_value_f
+
+
+def grad(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """``f -> grad f`` for a scalar-valued ``f`` (reverse mode).
+
+    With ``has_aux=True``, ``func`` returns ``(output, aux)`` and the result is ``(grad, aux)``.
+
+    >>> import numpy as np, funcad
+    >>> funcad.func.grad(lambda x: np.sum(np.sin(x)))(np.zeros(2))
+    array([1., 1.])
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def grad_f(*args, **kwargs):
+        g, v = gv(*args, **kwargs)
+        return (g, v[1]) if has_aux else g
+
+    return grad_f
+
+
+# -- vjp / jvp / linearize ------------------------------------------------------------------
+def vjp(func: Callable, *primals: Any, has_aux: bool = False):
+    """``(func(*primals), vjp_fn[, aux])``; ``vjp_fn(cotangents)`` returns a tuple with
+    one cotangent per primal. ``vjp_fn`` may be called many times.
+    """
+    check_callable(func, "vjp")
+    leaves, pdef = tree_flatten(primals)
+    leaves = [to_input(x, f"vjp: primal leaf {k}") for k, x in enumerate(leaves)]
+    aux = []
+
+    def flat(*xs):
+        out = func(*tree_unflatten(pdef, xs))
+        if has_aux:
+            out, a = _split_aux(out, "vjp")
+            aux.append(a)
+        return out
+
+    out, pb = trace_vjp(flat, leaves)
+    out_leaves, odef = tree_flatten(out)
+    for o in out_leaves:
+        _check_output_leaf(o, "vjp")
+
+    def vjp_fn(cotangents):
+        ct, cdef = tree_flatten(cotangents)
+        if cdef != odef:
+            raise RuntimeError(f"vjp_fn: expected cotangents with the structure of the output {odef}, got {cdef}")
+        for k, (c, o) in enumerate(zip(ct, out_leaves)):
+            if shape_of(c) != shape_of(o):
+                raise RuntimeError(f"vjp_fn: cotangent {k} has shape {shape_of(c)} but the output has shape {shape_of(o)}")
+        gs = pb(list(zip(out_leaves, ct)))
+        return tree_unflatten(pdef, [_like(g, x) for g, x in zip(gs, leaves)])
+
+    result = _strip(out, pb.trace)
+    if has_aux:
+        return result, vjp_fn, _strip(aux[0], pb.trace)
+    return result, vjp_fn
+
+
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False):
+    """``(func(*primals), J @ tangents[, aux])`` in forward mode (dual numbers)."""
+    check_callable(func, "jvp")
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise RuntimeError("jvp: expected primals and tangents to be tuples, e.g. jvp(f, (x,), (t,))")
+    leaves, pdef = tree_flatten(tuple(primals))
+    tl, tdef = tree_flatten(tuple(tangents))
+    if tdef != pdef:
+        raise RuntimeError(f"jvp: expected tangents with the structure of primals {pdef}, got {tdef}")
+    leaves = [to_input(x, f"jvp: primal leaf {k}") for k, x in enumerate(leaves)]
+    tl = [to_input(t, f"jvp: tangent leaf {k}") for k, t in enumerate(tl)]
+    for k, (x, t) in enumerate(zip(leaves, tl)):
+        if shape_of(x) != shape_of(t):
+            raise RuntimeError(f"jvp: tangent {k} has shape {shape_of(t)} but its primal has shape {shape_of(x)}")
+    aux = []
+
+    def flat(*xs):
+        out = func(*tree_unflatten(pdef, xs))
+        if has_aux:
+            out, a = _split_aux(out, "jvp")
+            aux.append(a)
+        return out
+
+    out, trace = trace_jvp(flat, leaves, tl)
+    ol, odef = tree_flatten(out)
+    pt = [split(o, trace) for o in ol]
+    res = (tree_unflatten(odef, [_out(p) for p, _ in pt]),
+           tree_unflatten(odef, [_like(t, p) for p, t in pt]))
+    if has_aux:
+        return res + (_strip_jvp(aux[0], trace),)
+    return res
+
+
+def _strip_jvp(tree, trace):
+    leaves, d = tree_flatten(tree)
+    return tree_unflatten(d, [_out(split(x, trace)[0]) for x in leaves])
+
+
+def linearize(func: Callable, *primals: Any):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is ``J @ tangents``, evaluated
+    along the graph recorded once (the function is not run again)."""
+    check_callable(func, "linearize")
+    leaves, pdef = tree_flatten(primals)
+    leaves = [to_input(x, f"linearize: primal leaf {k}") for k, x in enumerate(leaves)]
+    out, pb = trace_vjp(lambda *xs: func(*tree_unflatten(pdef, xs)), leaves)
+    ol, odef = tree_flatten(out)
+
+    def jvp_fn(*tangents):
+        tl, tdef = tree_flatten(tangents)
+        if tdef != pdef:
+            raise RuntimeError(f"linearize: jvp_fn expected tangents with the structure {pdef}, got {tdef}")
+        tl = [to_input(t, f"linearize: tangent {k}") for k, t in enumerate(tl)]
+        ts = pb.forward(ol, tl)
+        return tree_unflatten(odef, [_like(t, primal(o, pb.trace)) for t, o in zip(ts, ol)])
+
+    return _strip(out, pb.trace), jvp_fn
+
+
+# -- Jacobians -------------------------------------------------------------------------------
+def _size(x) -> int:
+    return int(np.prod(shape_of(x)))
+
+
+def _rows(x, lo, hi):
+    """Rows lo:hi of the leading (batch) axis."""
+    from ..rules.shape import slice_axis_p
+    n = len(shape_of(x))
+    return slice_axis_p(x, -n, lo, hi)
+
+
+def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
+    """All rows of d outputs / d inputs by batched backward sweeps: ``jac[i][j]`` has shape
+    ``out_i.shape + in_j.shape`` (``None`` where output i does not reach input j)."""
+    sizes = [_size(o) for o in out_leaves]
+    total = sum(sizes)
+    step = total if not chunk_size else int(chunk_size)
+    if step < 1 and total:
+        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    pieces = [[] for _ in in_leaves]
+    for r0 in range(0, total, step or 1):
+        r1 = min(total, r0 + step)
+        seeds = basis_rows(out_leaves, r0, r1)
+        gs = pb(list(zip(out_leaves, seeds)))
+        for j, g in enumerate(gs):
+            pieces[j].append(g)
+    jac = []
+    off = 0
+    for o, n in zip(out_leaves, sizes):
+        row = []
+        for j, x in enumerate(in_leaves):
+            if all(p is None for p in pieces[j]):
+                row.append(None)
+                continue
+            full = [p if p is not None else np.zeros((min(total, r0 + step) - r0,) + shape_of(x), np.result_type(value_of(x)))
+                    for p, r0 in zip(pieces[j], range(0, total, step or 1))]
+            cat = full[0] if len(full) == 1 else concatenate(full, axis=0)
+            block = _rows(cat, off, off + n) if len(out_leaves) > 1 else cat
+            row.append(reshape_p(block, shape_of(o) + shape_of(x), len(shape_of(block))))
+        jac.append(row)
+        off += n
+    return jac
+
+
+def push_jacobian(func, in_leaves, which=None):
+    """All columns of d outputs / d inputs in one batched forward sweep. Returns
+    (output leaves, output treedef, jac) with ``jac[i][j]`` of shape ``out_i.shape +
+    in_j.shape`` (``None`` where input j does not reach output i). ``which`` limits the
+    differentiated inputs (indices); the others are held constant."""
+    which = range(len(in_leaves)) if which is None else which
+    chosen = [in_leaves[j] for j in which]
+    seeds = basis_rows(chosen, 0, sum(_size(x) for x in chosen))
+    tangents = [None] * len(in_leaves)
+    for j, s in zip(which, seeds):
+        tangents[j] = s
+    out, trace = trace_jvp(func, in_leaves, tangents)
+    ol, odef = tree_flatten(out)
+    outs, jac = [], []
+    for o in ol:
+        p, t = split(o, trace)
+        outs.append(p)
+        row, off = [], 0
+        for x in chosen:
+            n = _size(x)
+            if t is None:
+                row.append(None)
+            else:
+                block = _rows(t, off, off + n) if len(chosen) > 1 else t
+                # (n, *out) -> (*out, *in)
+                b = reshape_p(block, shape_of(x) + shape_of(p), len(shape_of(block)))
+                k, m = len(shape_of(x)), len(shape_of(p))
+                row.append(transpose(b, tuple(range(k, k + m)) + tuple(range(k))) if k and m else b)
+            off += n
+        jac.append(row)
+    return outs, odef, jac, trace
+
+
+def _assemble(a: _Args, out_def, jac, in_leaves, outs):
+    """torch.func's structure: the output's pytree, each leaf holding the arguments' pytree."""
+    per_out = [a.structure([_out(b) if b is not None else
+                            np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x)))
+                            for b, x in zip(row, in_leaves)])
+               for row, o in zip(jac, outs)]
+    return tree_unflatten(out_def, per_out)
+
+
+def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """``f -> df/dx`` by reverse mode: all rows in one batched backward sweep (or sweeps of
+    ``chunk_size`` rows, bounding memory to ``chunk_size`` cotangents at a time).
+
+    >>> import numpy as np, funcad
+    >>> funcad.func.jacrev(np.sin)(np.zeros(2))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    check_callable(func, "jacrev")
+
+    @functools.wraps(func)
+    def jacrev_f(*args, **kwargs):
+        a = _Args("jacrev", args, argnums)
+        aux = []
+
+        def flat(*leaves):
+            out = a.call(func, leaves, kwargs)
+            if has_aux:
+                out, x = _split_aux(out, "jacrev")
+                aux.append(x)
+            return out
+
+        out, pb = trace_vjp(flat, a.leaves)
+        ol, odef = tree_flatten(out)
+        for o in ol:
+            _check_output_leaf(o, "jacrev")
+        jac = pull_jacobian(pb, ol, a.leaves, chunk_size)
+        res = _assemble(a, odef, jac, a.leaves, [primal(o, pb.trace) for o in ol])
+        return (res, _strip(aux[0], pb.trace)) if has_aux else res
+
+    return jacrev_f
+
+
+def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """``f -> df/dx`` by forward mode: all columns in one batched sweep of dual numbers."""
+    check_callable(func, "jacfwd")
+
+    @functools.wraps(func)
+    def jacfwd_f(*args, **kwargs):
+        a = _Args("jacfwd", args, argnums)
+        aux = []
+
+        def flat(*leaves):
+            out = a.call(func, leaves, kwargs)
+            if has_aux:
+                out, x = _split_aux(out, "jacfwd")
+                aux.append(x)
+            return out
+
+        outs, odef, jac, trace = push_jacobian(flat, a.leaves)
+        for o in outs:
+            _check_output_leaf(o, "jacfwd")
+        res = _assemble(a, odef, jac, a.leaves, outs)
+        if has_aux:
+            return res, _strip_jvp(aux[0], trace)
+        return res
+
+    return jacfwd_f
+
+
+def hessian(func: Callable, argnums: int | tuple = 0) -> Callable:
+    """``f -> d²f/dx²`` as forward-over-reverse: ``jacfwd(jacrev(f))``."""
+    check_callable(func, "hessian")
+    return jacfwd(jacrev(func, argnums), argnums)

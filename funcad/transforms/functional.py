@@ -1,0 +1,2 @@
+def vjp(*a, **k): raise NotImplementedError
+jvp = jacobian = hessian = hvp = vhp = vjp

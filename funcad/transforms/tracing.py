@@ -1,0 +1,162 @@
+"""Running a function under one trace, and what every transform shares: input checks,
+basis seeds, and taking values out of a trace.
+
+``trace_vjp`` records the graph and returns a :class:`Pullback`; ``trace_jvp`` pushes
+tangents. Both take flat lists of leaves; the pytree and argument plumbing is the callers'.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import Box, Dual, JVPTrace, Node, VJPTrace, backward, value_of
+from ..core.forward import add_tangents
+from ..rules.broadcast import shape_of
+
+__all__ = ["trace_vjp", "trace_jvp", "Pullback", "to_input", "own", "primal", "basis_rows",
+           "zeros_like", "ones_like", "check_callable"]
+
+
+def check_callable(func, name: str) -> None:
+    if not callable(func):
+        raise TypeError(f"{name}: expected `func` to be a callable (a function of arrays), "
+                        f"got {type(func).__name__}: {func!r}")
+
+
+def to_input(x, what: str):
+    """A user's input as a floating array (or an outer traced value), else a clear TypeError."""
+    if isinstance(x, Box):
+        return x
+    if isinstance(x, np.ndarray):
+        a = x
+    elif isinstance(x, (float, complex, np.floating, np.complexfloating)):
+        a = np.asarray(x)
+    elif isinstance(x, (list, tuple)) and not isinstance(x, bool):
+        try:
+            a = np.asarray(x)
+        except ValueError:
+            raise TypeError(f"{what} is a ragged list; give a rectangular list of floats or an array") from None
+        if a.dtype.kind in "iu" and a.size == 0:
+            a = a.astype(np.float64)
+    elif x is None:
+        raise TypeError(f"{what} is None; expected a float array. Pass an array such as np.zeros(3).")
+    elif isinstance(x, (bool, int, np.integer, np.bool_)):
+        raise TypeError(f"{what} is an integer ({x!r}); only floating-point inputs can be "
+                        f"differentiated. Pass a float, e.g. {float(x)!r} or x.astype(float).")
+    else:
+        raise TypeError(f"{what} has type {type(x).__name__}; expected a NumPy array of floats "
+                        f"(or a Python float or list of floats).")
+    if a.dtype.kind not in "fc":
+        kind = {"i": "integer", "u": "unsigned integer", "b": "bool", "O": "object",
+                "U": "string", "S": "bytes"}.get(a.dtype.kind, str(a.dtype))
+        raise TypeError(f"{what} has dtype {a.dtype} ({kind}); only floating-point or complex "
+                        f"inputs can be differentiated. Convert it with x.astype(float).")
+    return a
+
+
+def own(x, trace) -> bool:
+    return isinstance(x, Box) and x._trace is trace
+
+
+def primal(x, trace):
+    """``x`` with this trace's boxing removed (outer traces' boxes stay)."""
+    return x._p if isinstance(x, Box) and x._trace is trace else x
+
+
+def zeros_like(x):
+    v = value_of(x)
+    return np.zeros(np.shape(v), dtype=np.result_type(v))
+
+
+def ones_like(x):
+    v = value_of(x)
+    return np.ones(np.shape(v), dtype=np.result_type(v))
+
+
+class Pullback:
+    """The backward pass of a recorded function; callable again and again."""
+
+    __slots__ = ("trace", "tape", "inputs")
+
+    def __init__(self, trace, tape, inputs):
+        self.trace, self.tape, self.inputs = trace, tape, inputs
+
+    def __call__(self, seeds):
+        """``seeds``: (output leaf, cotangent) pairs; cotangents may carry leading batch axes.
+        Returns each input's cotangent, ``None`` where no path reaches it."""
+        trace = self.trace
+        own_seeds = [(o, g) for o, g in seeds if isinstance(o, Node) and o._trace is trace and g is not None]
+        with trace.lock:
+            return backward(self.tape, own_seeds, self.inputs)
+
+    def forward(self, outputs, tangents):
+        """Push input tangents along the recorded tape (what ``linearize`` reuses)."""
+        trace = self.trace
+        with trace.lock:
+            try:
+                for x, t in zip(self.inputs, tangents):
+                    x._g = t
+                for node in self.tape:
+                    prim, args, kw, ans = node.prim, node.args, node.kwargs, node._p
+                    out = None
+                    for i, parent in node.parents:
+                        t = parent._g
+                        if t is None:
+                            continue
+                        try:
+                            rule = prim.jvps[i]
+                        except (TypeError, IndexError):
+                            rule = prim.rule(prim.jvps, i, "forward-mode")
+                        if rule is not None:
+                            out = add_tangents(out, rule(t, ans, *args, **kw))
+                    node._g = out
+                return [o._g if isinstance(o, Node) and o._trace is trace else None for o in outputs]
+            finally:
+                for node in self.tape:
+                    node._g = None
+                for x in self.inputs:
+                    x._g = None
+
+
+def trace_vjp(fun, primals):
+    """Run ``fun(*boxed primals)`` recording its graph; returns (output, Pullback)."""
+    trace = VJPTrace()
+    inputs = [Node.leaf(trace, p) for p in primals]
+    try:
+        out = fun(*inputs)
+    finally:
+        tape = trace.tape
+        trace.tape = None   # the graph now belongs to the Pullback alone: no reference cycle
+    return out, Pullback(trace, tape, inputs)
+
+
+def trace_jvp(fun, primals, tangents):
+    """Run ``fun`` on dual numbers; returns (output, trace) (split leaves with ``split``)."""
+    trace = JVPTrace()
+    inputs = [p if t is None else Dual._new(trace, p, t) for p, t in zip(primals, tangents)]
+    return fun(*inputs), trace
+
+
+def split(x, trace):
+    """(primal, tangent or None) of an output leaf of ``trace_jvp``."""
+    if isinstance(x, Dual) and x._trace is trace:
+        return x._p, x._t
+    return x, None
+
+
+def basis_rows(leaves, r0: int, r1: int):
+    """Rows ``r0:r1`` of the identity over all ``leaves`` flattened and joined: for each
+    leaf, an array of shape ``(r1 - r0,) + leaf.shape`` (``None`` if no row touches it)."""
+    out = []
+    off = 0
+    for x in leaves:
+        s = shape_of(x)
+        n = int(np.prod(s))
+        lo, hi = max(r0, off), min(r1, off + n)
+        if lo >= hi:
+            out.append(None)
+        else:
+            b = np.zeros((r1 - r0, n), dtype=np.result_type(value_of(x)))
+            b[np.arange(lo - r0, hi - r0), np.arange(lo - off, hi - off)] = 1
+            out.append(b.reshape((r1 - r0,) + s))
+        off += n
+    return out
