@@ -11,32 +11,14 @@ import numpy as _np
 
 from ..core import Box as _Box, value_of as _value_of
 from .. import rules as _rules  # noqa: F401  (fills the dispatch tables)
-from ..rules.ufuncs import (  # noqa: F401
-    negative, positive, absolute, sqrt, cbrt, square, reciprocal, exp, exp2, expm1, log, log2,
-    log10, log1p, sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh,
-    arctanh, deg2rad, rad2deg, fabs, add, subtract, multiply, divide, power, maximum, minimum,
-    fmax, fmin, arctan2, hypot, logaddexp, logaddexp2, remainder, fmod, floor, ceil, trunc,
-    rint, sign, floor_divide, greater, greater_equal, less, less_equal, equal, not_equal,
-    isfinite, isnan, isinf, signbit, logical_and, logical_or, logical_not, logical_xor,
-    heaviside, clip, where, real, imag, conj, conjugate)
-from ..rules.reductions import sum, mean, prod, max, min, var, std  # noqa: F401
-from ..rules.shape import (  # noqa: F401
-    reshape, ravel, transpose, swapaxes, matrix_transpose, moveaxis, expand_dims,
-    squeeze, broadcast_to, atleast_1d, atleast_2d, atleast_3d, concatenate, stack, vstack,
-    hstack, astype, copy)
-from ..rules.contractions import matmul, dot, outer, tensordot  # noqa: F401
 from .arraylike import install as _install
 from ..rules.update import at  # noqa: F401
 
-abs = absolute
-true_divide = divide
-pow = power
-amax, amin = max, min
-acos, asin, atan, acosh, asinh, atanh, atan2 = arccos, arcsin, arctan, arccosh, arcsinh, arctanh, arctan2
-radians, degrees = deg2rad, rad2deg
-mod = remainder
-permute_dims = transpose
+from ..rules.registry import export as _export
+from ..rules.reductions import sum, max, min  # noqa: F401  (shadow builtins explicitly)
+from ..rules.shape import stack, expand_dims, astype  # noqa: F401
 
+_export(globals(), _np)
 _install()
 
 

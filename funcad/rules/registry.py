@@ -76,3 +76,18 @@ def nondiff(np_func: Callable, name: str | None = None) -> NondiffPrimitive:
     p = NondiffPrimitive(np_func, name or getattr(np_func, "__name__", None))
     FUNCTIONS[np_func] = p
     return p
+
+
+def export(namespace: dict, module) -> None:
+    """Fill a funcad namespace with the implementation of every function of ``module``
+    (e.g. ``numpy.linalg``) that has one; other names fall through to ``module``."""
+    for name in dir(module):
+        if name.startswith("_"):
+            continue
+        obj = getattr(module, name)
+        try:
+            impl = FUNCTIONS.get(obj) or UFUNCS.get(obj)
+        except TypeError:   # unhashable attribute
+            continue
+        if impl is not None and name not in namespace:
+            namespace[name] = impl

@@ -156,7 +156,7 @@ def run(api, fn_name, inputs, kwargs, v=MISSING):
 # Case table
 
 CASES = []
-_IDS = set()
+_BY_ID = {}
 
 DEFAULTS = {"create_graph": False, "strict": False, "vectorize": False,
             "strategy": "reverse-mode", "outer_jacobian_strategy": "reverse-mode"}
@@ -173,7 +173,7 @@ def _shape_tag(a):
     return s
 
 
-def _auto_tag(inputs, kwargs, v):
+def _auto_tag(api, inputs, kwargs, v):
     if isinstance(inputs, tuple):
         parts = ["tup(" + ",".join(_shape_tag(a) for a in inputs) + ")"]
     else:
@@ -185,22 +185,26 @@ def _auto_tag(inputs, kwargs, v):
         if k in kwargs:
             s = kwargs[k]
             parts.append({"forward-mode": "fwd", "reverse-mode": "rev"}.get(s, f"strategy={s}"))
-    if v is MISSING:
+    if v is MISSING and api not in ("jacobian", "hessian"):
         parts.append("noV")
     return "-".join(parts)
 
 
 def case(api, fn_name, inputs, v=MISSING, tag=None, note=None, differs=None, **kwargs):
-    """Record one case.  ``differs=(reason, funcad_expected)`` where funcad_expected is
-    either a dict of overrides {"inputs": ..., "kwargs": ...} to compute funcad's expected
-    result with torch, or {"raises": {"type": ..., "message": ...}}."""
+    """Record one case.
+
+    ``differs=(reason, funcad_expected)``: funcad deliberately differs from torch here.
+    ``funcad_expected`` is either ``{"raises": {"type": ..., "message": None}}`` or
+    ``{"same_as": <id of an earlier case>, "inputs"/"kwargs": overrides}``: funcad must
+    give that earlier case's torch result (lists read as tuples). The overrides are run
+    through torch here to check that they really give the referenced result.
+    """
     kwargs = {k: val for k, val in kwargs.items() if DEFAULTS.get(k, MISSING) != val}
-    cid = f"{api}-{fn_name}-{_auto_tag(inputs, kwargs, v)}"
+    cid = f"{api}-{fn_name}-{_auto_tag(api, inputs, kwargs, v)}"
     if tag:
         cid += f"-{tag}"
-    if cid in _IDS:
+    if cid in _BY_ID:
         raise ValueError(f"duplicate case id {cid}")
-    _IDS.add(cid)
     rec = {"id": cid, "api": api, "function": fn_name, "inputs": enc_arg(inputs),
            "kwargs": kwargs}
     if v is not MISSING:
@@ -211,14 +215,17 @@ def case(api, fn_name, inputs, v=MISSING, tag=None, note=None, differs=None, **k
         if "raises" in alt:
             fe = alt
         else:
-            fe = run(api, fn_name, alt.get("inputs", inputs), alt.get("kwargs", kwargs), v)
-            if "result" in fe:
-                fe = {"result": lists_to_tuples(fe["result"])}
+            ref = _BY_ID[alt["same_as"]]
+            got = run(api, fn_name, alt.get("inputs", inputs), alt.get("kwargs", kwargs), v)
+            if got != ref["expected"] or "result" not in got:
+                raise RuntimeError(f"{cid}: {alt} does not reproduce {ref['id']}: {got}")
+            fe = {"same_as": ref["id"]}
         rec["funcad_differs"] = reason
         rec["funcad_expected"] = fe
     if note:
         rec["note"] = note
     CASES.append(rec)
+    _BY_ID[cid] = rec
     return rec
 
 
@@ -258,6 +265,9 @@ INT_INPUT = ("integer inputs: torch raises {cls}; funcad raises TypeError naming
              "and the fix x.astype(float) (API.md 'Values' and section 1)")
 PY_INPUT = ("torch requires Tensors and raises TypeError; funcad accepts Python floats and "
             "lists of floats as float64 arrays (API.md 'Values' and section 1)")
+# torch's old vmap prototype (used by forward-mode vectorize) fails on ``x @ A @ x``
+# ("dot(self, other): Shape mismatch"): a torch bug, so no forward-mode case for it.
+NO_TORCH_VMAP = {"quadratic_form"}
 FUNCAD_TYPEERROR = {"raises": {"type": "TypeError", "message": None}}
 
 
@@ -347,10 +357,10 @@ def vjp_jvp_cases(api):
     # inputs that are not float tensors
     case(api, "linear", X3_I64, V3_I64_AS_F,
          differs=(INT_INPUT.format(cls="RuntimeError"), FUNCAD_TYPEERROR))
-    case(api, "scalar_0d", 0.7, a(1.0),
-         differs=(PY_INPUT, {"inputs": a(0.7)}))
+    case(api, "scalar_0d", 0.7,
+         differs=(PY_INPUT, {"same_as": f"{api}-scalar_0d-0d-noV", "inputs": X0}))
     case(api, "sin_times", PyList([0.5, -1.2, 2.0]), V3,
-         differs=(PY_INPUT, {"inputs": X3}))
+         differs=(PY_INPUT, {"same_as": f"{api}-sin_times-3", "inputs": X3}))
 
 
 def jacobian_cases():
@@ -367,9 +377,10 @@ def jacobian_cases():
     for fn, inp in base:
         case("jacobian", fn, inp)
         case("jacobian", fn, inp, vectorize=True)
-        case("jacobian", fn, inp, vectorize=True, strategy="forward-mode")
+        r = case("jacobian", fn, inp, vectorize=True, strategy="forward-mode")
         case("jacobian", fn, inp, vectorize=False, strategy="forward-mode",
-             differs=(FWD_NOVEC, {"kwargs": {"vectorize": True, "strategy": "forward-mode"}}))
+             differs=(FWD_NOVEC, {"same_as": r["id"],
+                                  "kwargs": {"vectorize": True, "strategy": "forward-mode"}}))
     case("jacobian", "sin_times", X3, strategy="reverse-mode", tag="explicit")
     case("jacobian", "sin_times", X3_F32)
     case("jacobian", "sin_times", X3_F32, vectorize=True, strategy="forward-mode")
@@ -396,7 +407,9 @@ def jacobian_cases():
     case("jacobian", "exp_adder", (X3, Y3), create_graph=True, vectorize=True)
     for fn, inp in [("sin_times", X3), ("exp_adder", (X3, Y3)), ("sin_cos", X3)]:
         case("jacobian", fn, inp, create_graph=True, vectorize=True, strategy="forward-mode",
-             differs=(FWD_CG, {"kwargs": {"vectorize": True, "strategy": "forward-mode"}}))
+             differs=(FWD_CG, {"same_as": f"jacobian-{fn}-{_auto_tag('jacobian', inp, {}, None)}"
+                                          "-vec-fwd",
+                               "kwargs": {"vectorize": True, "strategy": "forward-mode"}}))
     # unknown strategy
     case("jacobian", "sin_times", X3, strategy="bogus")
     case("jacobian", "sin_times", X3, strategy="forward", vectorize=True)
@@ -407,8 +420,9 @@ def jacobian_cases():
     case("jacobian", "linear", X3_I64, vectorize=True, strategy="forward-mode",
          differs=(INT_INPUT.format(cls="ValueError"), FUNCAD_TYPEERROR))
     case("jacobian", "sin_times", PyList([0.5, -1.2, 2.0]),
-         differs=(PY_INPUT, {"inputs": X3}))
-    case("jacobian", "scalar_0d", 0.7, differs=(PY_INPUT, {"inputs": a(0.7)}))
+         differs=(PY_INPUT, {"same_as": "jacobian-sin_times-3", "inputs": X3}))
+    case("jacobian", "sin_times", 0.7,
+         differs=(PY_INPUT, {"same_as": "jacobian-sin_times-0d", "inputs": X0}))
 
 
 def hessian_cases():
@@ -423,9 +437,12 @@ def hessian_cases():
     for fn, inp in base:
         case("hessian", fn, inp)
         case("hessian", fn, inp, vectorize=True)
-        case("hessian", fn, inp, vectorize=True, outer_jacobian_strategy="forward-mode")
+        if fn in NO_TORCH_VMAP:
+            continue
+        r = case("hessian", fn, inp, vectorize=True, outer_jacobian_strategy="forward-mode")
         case("hessian", fn, inp, vectorize=False, outer_jacobian_strategy="forward-mode",
-             differs=(FWD_NOVEC, {"kwargs": {"vectorize": True,
+             differs=(FWD_NOVEC, {"same_as": r["id"],
+                                  "kwargs": {"vectorize": True,
                                              "outer_jacobian_strategy": "forward-mode"}}))
     case("hessian", "pow_reducer", X3_F32)
     case("hessian", "pow_reducer", X3, outer_jacobian_strategy="reverse-mode", tag="explicit")
@@ -449,7 +466,8 @@ def hessian_cases():
     for fn, inp in [("pow_reducer", X3), ("coupled_scalar", (X3, Y3)), ("rosenbrock", X4),
                     ("quadratic_form", X3), ("square_sum_pow", X3), ("square_sum_mul", X3),
                     ("scalar_0d", X0), ("three_inputs", (X2, Y2, X0))]:
-        case("hessian", fn, inp, create_graph=True)
+        if fn in ("pow_reducer", "coupled_scalar", "square_sum_mul"):
+            case("hessian", fn, inp, create_graph=True)
         case("hessian", fn, inp, create_graph=True, strict=True,
              note=("torch's rule is structural: sum(x ** 2) passes because its second "
                    "derivative 2 * x ** 0 still hangs off x, sum(x * x) does not")
@@ -459,7 +477,9 @@ def hessian_cases():
     for fn, inp in [("pow_reducer", X3), ("coupled_scalar", (X3, Y3))]:
         case("hessian", fn, inp, create_graph=True, vectorize=True,
              outer_jacobian_strategy="forward-mode",
-             differs=(FWD_CG, {"kwargs": {"vectorize": True,
+             differs=(FWD_CG, {"same_as": f"hessian-{fn}-{_auto_tag('hessian', inp, {}, None)}"
+                                          "-vec-fwd",
+                               "kwargs": {"vectorize": True,
                                           "outer_jacobian_strategy": "forward-mode"}}))
     # unknown strategy; wrong output kinds
     case("hessian", "pow_reducer", X3, outer_jacobian_strategy="bogus")
@@ -470,7 +490,8 @@ def hessian_cases():
     case("hessian", "sin_times", X3, strict=True)
     case("hessian", "linear", X3_I64,
          differs=(INT_INPUT.format(cls="RuntimeError"), FUNCAD_TYPEERROR))
-    case("hessian", "scalar_0d", 0.7, differs=(PY_INPUT, {"inputs": a(0.7)}))
+    case("hessian", "scalar_0d", 0.7,
+         differs=(PY_INPUT, {"same_as": "hessian-scalar_0d-0d", "inputs": X0}))
 
 
 def hvp_vhp_cases(api):
@@ -484,9 +505,14 @@ def hvp_vhp_cases(api):
         ("linear_scalar", X3, V3), ("scalar_ignores_y", (X3, Y3), (V3, W3)),
         ("constant_scalar", X3, V3), ("square_sum_pow", X3, V3), ("square_sum_mul", X3, V3),
     ]
+    no_strict = {"pow_reducer-2x3", "pow_reducer-tup(3)", "to_0d", "rosenbrock",
+                 "single_element_out", "square_sum_pow"}
     for fn, inp, v in base:
-        for strict in (False, True):
-            case(api, fn, inp, v, strict=strict)
+        case(api, fn, inp, v)
+        key = fn + ("-2x3" if getattr(inp, "shape", None) == (2, 3) and fn == "pow_reducer"
+                    else "-tup(3)" if isinstance(inp, tuple) and fn == "pow_reducer" else "")
+        if key not in no_strict:
+            case(api, fn, inp, v, strict=True)
     case(api, "pow_reducer", X3_F32, V3_F32)
     case(api, "scalar_0d", X0)
     case(api, "scalar_0d", X0, a(2.0))
@@ -522,7 +548,8 @@ def hvp_vhp_cases(api):
     case(api, "sin_times", X3, V3, strict=True)
     case(api, "linear", X3_I64, V3_I64_AS_F,
          differs=(INT_INPUT.format(cls="RuntimeError"), FUNCAD_TYPEERROR))
-    case(api, "scalar_0d", 0.7, a(1.0), differs=(PY_INPUT, {"inputs": a(0.7)}))
+    case(api, "scalar_0d", 0.7,
+         differs=(PY_INPUT, {"same_as": f"{api}-scalar_0d-0d-noV", "inputs": X0}))
 
 
 # ----------------------------------------------------------------------------------------
@@ -613,6 +640,24 @@ def kink_records():
     return out
 
 
+def dumps(doc):
+    """Compact but diffable JSON: one case (one kink) per line."""
+    def one(obj):
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+    lines = ["{"]
+    for key, val in doc.items():
+        if isinstance(val, list):
+            lines.append(f"{one(key)}:[")
+            lines.extend(one(e) + ("," if i + 1 < len(val) else "") for i, e in enumerate(val))
+            lines.append("],")
+        else:
+            lines.append(f"{one(key)}:{one(val)},")
+    lines[-1] = lines[-1].rstrip(",")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -629,8 +674,9 @@ def main():
         "cases": CASES,
         "kinks": kink_records(),
     }
-    text = json.dumps(doc, indent=1, sort_keys=False, allow_nan=False)
-    OUT.write_text(text + "\n")
+    text = dumps(doc)
+    json.loads(text)  # sanity
+    OUT.write_text(text)
     n_raise = sum("raises" in c["expected"] for c in CASES)
     n_diff = sum("funcad_differs" in c for c in CASES)
     print(f"wrote {OUT} ({len(text) // 1024} KB): {len(CASES)} cases "

@@ -1,0 +1,1 @@
+"""manipulation rules."""

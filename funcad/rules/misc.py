@@ -1,1 +1,0 @@
-"""misc rules (filled in by their family)."""
