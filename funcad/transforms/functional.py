@@ -1,2 +1,461 @@
-def vjp(*a, **k): raise NotImplementedError
-jvp = jacobian = hessian = hvp = vhp = vjp
+"""torch.autograd.functional for NumPy: ``vjp``, ``jvp``, ``jacobian``, ``hessian``,
+``hvp``, ``vhp`` with torch's parameters, return structures, checks and exceptions.
+
+A thin layer over the engine (``tracing``) and the Jacobian sweeps of ``transforms.func``.
+torch's ``strict`` checks are structural: "independent" means no path in the recorded
+graph (funcad's symbolic zeros), "requires grad" means the value is traced by the trace
+that boxes the inputs. With ``strict=True`` and ``create_graph=True`` a *probe* trace
+around the whole call tells whether a result still depends on the inputs.
+
+Deliberate differences from torch (see the README): tuples where torch's forward-mode paths
+return lists; Python floats and lists are accepted as inputs; integer inputs are a
+``TypeError``; ``strategy="forward-mode"`` works without ``vectorize=True`` and with
+``create_graph=True``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core import Box, Node, VJPTrace, value_of
+from ..rules.broadcast import shape_of
+from ..rules.shape import reshape, stack
+from .func import pull_jacobian, push_jacobian
+from .tracing import check_callable, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
+
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+Arrays = Any  # an array or a tuple of arrays
+
+
+# -- checks and conversions (torch's helpers, by name) ------------------------------------
+def _is_array(x, lists: bool = True) -> bool:
+    kinds = (np.ndarray, np.generic, Box, float, complex, int) + ((list,) if lists else ())
+    return isinstance(x, kinds) and not isinstance(x, bool)
+
+
+def _as_tuple(inp, arg_name: str, fn_name: str, lists: bool = True):
+    is_tuple = isinstance(inp, tuple)
+    items = inp if is_tuple else (inp,)
+    for i, el in enumerate(items):
+        if not _is_array(el, lists):
+            where = f"the value at index {i}" if is_tuple else f"the given {arg_name}"
+            raise TypeError(f"The {arg_name} given to {fn_name} must be either an array or a tuple "
+                            f"of arrays but {where} has type {type(el).__name__}.")
+    return is_tuple, items
+
+
+def _inputs(inputs, fn_name):
+    is_tuple, items = _as_tuple(inputs, "inputs", fn_name)
+    return is_tuple, tuple(to_input(x, f"{fn_name}: input {i}" if is_tuple else f"{fn_name}: `inputs`")
+                           for i, x in enumerate(items))
+
+
+def _outputs(out, fn_name):
+    return _as_tuple(out, "outputs of the user-provided function", fn_name, lists=False)
+
+
+def _v(v, fn_name):
+    _, items = _as_tuple(v, "v", fn_name)
+    return tuple(to_input(x, f"{fn_name}: `v`" + (f" entry {i}" if len(items) > 1 else ""))
+                 for i, x in enumerate(items))
+
+
+def _validate_v(v, other, is_other_tuple):
+    if len(other) != len(v):
+        if is_other_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}.")
+        raise RuntimeError("The given v should contain a single array.")
+    for idx, (ev, eo) in enumerate(zip(v, other)):
+        if shape_of(ev) != shape_of(eo):
+            prefix = f"Entry {idx} in " if is_other_tuple else ""
+            raise RuntimeError(f"{prefix}v has invalid size: should be {shape_of(eo)} but got {shape_of(ev)}.")
+
+
+def _check_requires_grad(values, kind: str, strict: bool, requires_grad) -> None:
+    """torch's ``_check_requires_grad``: in strict mode, every value must depend on the inputs."""
+    if not strict:
+        return
+    for i, x in enumerate(values):
+        if x is None:
+            raise RuntimeError(f"The output of the user-provided function is independent of input {i}. "
+                               "This is not allowed in strict mode.")
+        if not requires_grad(x):
+            if kind == "hessian":
+                raise RuntimeError(
+                    f"The hessian of the user-provided function with respect to input {i} is independent "
+                    "of the input. This is not allowed in strict mode. You should ensure that your "
+                    "function is thrice differentiable and that the hessian depends on the inputs.")
+            if kind == "jacobian":
+                raise RuntimeError(
+                    "While computing the hessian, found that the jacobian of the user-provided function "
+                    f"with respect to input {i} is independent of the input. This is not allowed in strict "
+                    "mode. You should ensure that your function is twice differentiable and that the "
+                    "jacobian depends on the inputs (this would be violated by a linear function for example).")
+            if kind == "grad_inputs":
+                raise RuntimeError(f"The gradient with respect to input {i} is independent of the inputs "
+                                   "of the user-provided function. This is not allowed in strict mode.")
+            raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. The "
+                               "outputs must be computed in a differentiable manner from the input when "
+                               "running in strict mode.")
+
+
+_NONE_MSG = {
+    "back": "The output of the user-provided function is independent of input {i}. This is not allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the grad_outputs when "
+                  "using the double backward trick to compute forward mode gradients. This is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. This is not allowed in strict mode.",
+    "double_back_trick": "The hessian of the user-provided function is independent of entry {i} in the grad_jacobian. "
+                         "This is not allowed in strict mode as it prevents from using the double backward trick to "
+                         "replace forward mode AD.",
+}
+
+
+def _fill_in_zeros(grads, refs, strict, create_graph, stage, depends):
+    """None (no path) -> zeros, or torch's strict-mode error for ``stage``."""
+    res = []
+    for i, g in enumerate(grads):
+        if g is None:
+            if strict:
+                raise RuntimeError(_NONE_MSG[stage].format(i=i))
+            g = zeros_like(refs[i])
+        elif strict and create_graph and not depends(g):
+            what = "hessian" if "double" in stage else "jacobian"
+            raise RuntimeError(f"The {what} of the user-provided function is independent of input {i}. "
+                               "This is not allowed in strict mode when create_graph=True.")
+        res.append(g)
+    return tuple(res)
+
+
+class _Probe:
+    """With strict=True and create_graph=True, box the inputs in an outer trace so that a
+    result's dependence on them can be read off (torch's ``requires_grad``)."""
+
+    def __init__(self, on: bool):
+        self.trace = VJPTrace() if on else None
+
+    def box(self, xs):
+        return xs if self.trace is None else tuple(Node.leaf(self.trace, x) for x in xs)
+
+    def depends(self, x) -> bool:
+        return self.trace is None or own(x, self.trace)
+
+    def close(self):
+        if self.trace is not None:
+            self.trace.tape = None
+
+
+def _post(x, create_graph, probe):
+    """A result leaving the API: detached unless create_graph, probe boxes removed."""
+    if probe.trace is not None:
+        x = primal(x, probe.trace)
+    if not create_graph:
+        x = value_of(x)
+    return x if isinstance(x, (np.ndarray, Box)) else np.asarray(x)
+
+
+def _tuple_post(res, is_tuple):
+    return res if is_tuple else res[0]
+
+
+def _size(x) -> int:
+    return int(np.prod(shape_of(x)))
+
+
+def _ones(x):
+    v = value_of(x)
+    return np.ones(np.shape(v), dtype=np.result_type(v))
+
+
+# -- vjp / jvp ----------------------------------------------------------------------------
+def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
+        strict: bool = False):
+    """Vector-Jacobian product ``v^T J`` of ``func`` at ``inputs`` (reverse mode).
+
+    Returns ``(func(inputs), vjp)``, each an array or a tuple as ``func``'s outputs and
+    ``inputs`` are. ``v`` may be omitted when ``func`` returns a single one-element array.
+
+    >>> import numpy as np, funcad
+    >>> out, g = funcad.vjp(lambda x: x ** 2, np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    >>> g
+    array([2., 4.])
+    """
+    check_callable(func, "vjp")
+    is_in_tuple, xs = _inputs(inputs, "vjp")
+    probe = _Probe(strict and create_graph)
+    try:
+        out, pb = trace_vjp(func, probe.box(xs))
+        is_out_tuple, outs = _outputs(out, "vjp")
+        _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+        if v is not None:
+            vv = _v(v, "vjp")
+            _validate_v(vv, outs, is_out_tuple)
+        else:
+            if len(outs) != 1 or _size(outs[0]) != 1:
+                raise RuntimeError("The vector v can only be None if the user-provided function returns "
+                                   "a single array with a single element.")
+            vv = (_ones(outs[0]),)
+        grads = pb(list(zip(outs, vv)))
+        res = _fill_in_zeros(grads, xs, strict, create_graph, "back", probe.depends)
+        outs = tuple(_post(primal(o, pb.trace), create_graph, probe) for o in outs)
+        res = tuple(_post(r, create_graph, probe) for r in res)
+    finally:
+        probe.close()
+    return _tuple_post(outs, is_out_tuple), _tuple_post(res, is_in_tuple)
+
+
+def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
+        strict: bool = False):
+    """Jacobian-vector product ``J v`` of ``func`` at ``inputs``, in forward mode (dual
+    numbers). ``v`` may be omitted when the input is a single one-element array.
+
+    >>> import numpy as np, funcad
+    >>> funcad.jvp(np.sin, np.array([0.0, 1.0]), np.array([1.0, 0.0]))[1]
+    array([1., 0.])
+    """
+    check_callable(func, "jvp")
+    is_in_tuple, xs = _inputs(inputs, "jvp")
+    if v is not None:
+        vv = _v(v, "jvp")
+        _validate_v(vv, xs, is_in_tuple)
+    else:
+        if len(xs) != 1 or _size(xs[0]) != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided function "
+                               "is a single array with a single element.")
+        vv = (_ones(xs[0]),)
+    probe = _Probe(strict and create_graph)
+    try:
+        boxed = probe.box(xs)
+        if strict:   # which inputs reach an output is a property of the graph: record it
+            out, pb = trace_vjp(func, boxed)
+            is_out_tuple, outs = _outputs(out, "jvp")
+            _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+            used = _reached(pb, outs)
+            for i, u in enumerate(used):
+                if not u:
+                    raise RuntimeError(f"The output of the user-provided function is independent of input {i}. "
+                                       "This is not allowed in strict mode.")
+            tangents = pb.forward(outs, vv)
+            prims = [primal(o, pb.trace) for o in outs]
+        else:
+            out, trace = trace_jvp(func, boxed, vv)
+            is_out_tuple, outs = _outputs(out, "jvp")
+            pairs = [split(o, trace) for o in outs]
+            prims, tangents = [p for p, _ in pairs], [t for _, t in pairs]
+        res = _fill_in_zeros(tangents, prims, strict, create_graph, "back_trick", probe.depends)
+        prims = tuple(_post(p, create_graph, probe) for p in prims)
+        res = tuple(_post(r, create_graph, probe) for r in res)
+    finally:
+        probe.close()
+    return _tuple_post(prims, is_out_tuple), _tuple_post(res, is_out_tuple)
+
+
+def _reached(pb, outs):
+    """Which inputs of a recorded graph some output depends on (a structural walk)."""
+    marked = {id(o) for o in outs if own(o, pb.trace)}
+    for node in reversed(pb.tape):
+        if id(node) in marked:
+            marked.update(id(p) for _, p in node.parents)
+    return [id(x) in marked for x in pb.inputs]
+
+
+# -- jacobian -----------------------------------------------------------------------------
+def jacobian(func: Callable, inputs: Arrays, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode"):
+    """The Jacobian of ``func`` at ``inputs``: block ``[i][j]`` has shape
+    ``outputs[i].shape + inputs[j].shape``; an array, a tuple, or a tuple of tuples as
+    ``func``'s outputs and ``inputs`` are tuples.
+
+    Reverse mode pulls all rows of an output in one batched sweep; ``strategy=
+    "forward-mode"`` pushes all columns in one sweep of dual numbers (``vectorize`` is
+    accepted either way: funcad always batches, except where ``strict`` needs torch's
+    row-by-row checks).
+
+    >>> import numpy as np, funcad
+    >>> funcad.jacobian(lambda x, y: 2 * np.exp(x) + 3 * y, (np.array([0.0]), np.array([0.0])))
+    (array([[2.]]), array([[3.]]))
+    """
+    assert strategy in ("forward-mode", "reverse-mode"), (
+        'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function has '
+        'more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, prefer to use '
+        '"reverse-mode".')
+    check_callable(func, "jacobian")
+    if strategy == "forward-mode":
+        if strict:
+            raise RuntimeError('jacobian: `strict=True` and `strategy="forward-mode"` are not supported '
+                               'together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')
+        is_in_tuple, xs = _inputs(inputs, "jacobian")
+        checked = []
+
+        def checked_func(*a):
+            out = func(*a)
+            checked.append(_outputs(out, "jacobian")[0])
+            return out
+
+        outs, _, jac, _ = push_jacobian(checked_func, list(xs))
+        is_out_tuple = checked[0]
+        return _assemble(jac, outs, xs, is_out_tuple, is_in_tuple, create_graph, _Probe(False))
+    is_in_tuple, xs = _inputs(inputs, "jacobian")
+    probe = _Probe(strict and create_graph)
+    try:
+        out, pb = trace_vjp(func, probe.box(xs))
+        is_out_tuple, outs = _outputs(out, "jacobian")
+        _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+        if vectorize and strict:
+            raise RuntimeError("jacobian: `strict=True` and `vectorized=True` are not supported together. "
+                               "Please either set `strict=False` or `vectorize=False`.")
+        if strict:
+            jac = _jacobian_rows(pb, outs, xs, create_graph, probe.depends)
+        else:
+            jac = pull_jacobian(pb, list(outs), list(xs))
+        return _assemble(jac, [primal(o, pb.trace) for o in outs], xs, is_out_tuple, is_in_tuple,
+                         create_graph, probe)
+    finally:
+        probe.close()
+
+
+def _jacobian_rows(pb, outs, xs, create_graph, depends):
+    """torch's row-by-row Jacobian with its strict-mode checks, in torch's order."""
+    from .tracing import basis_rows
+    jac = []
+    for i, o in enumerate(outs):
+        n = _size(o)
+        rows = [[] for _ in xs]
+        for k in range(n):
+            seed = basis_rows([o], k, k + 1)[0]
+            vj = pb([(o, reshape(seed, shape_of(o)))])
+            for j, (g, x) in enumerate(zip(vj, xs)):
+                if g is None:
+                    raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
+                                       "This is not allowed in strict mode.")
+                if create_graph and not depends(g):
+                    raise RuntimeError(f"The jacobian of the user-provided function is independent of input {i}. "
+                                       "This is not allowed in strict mode when create_graph=True.")
+                rows[j].append(g)
+        jac.append([reshape(stack(r), shape_of(o) + shape_of(x)) if r else
+                    np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x)))
+                    for r, x in zip(rows, xs)])
+    return jac
+
+
+def _assemble(jac, outs, xs, is_out_tuple, is_in_tuple, create_graph, probe):
+    """Blocks into torch's structure: tuple over outputs of tuples over inputs, unpacked
+    where func's output or the inputs were not tuples."""
+    res = tuple(tuple(_post(b if b is not None else
+                            np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x))),
+                            create_graph, probe)
+                      for b, x in zip(row, xs))
+                for row, o in zip(jac, outs))
+    if not is_in_tuple:
+        res = tuple(r[0] for r in res)
+    return res if is_out_tuple else res[0]
+
+
+# -- second order -------------------------------------------------------------------------
+def _single_output(fn_name, strict):
+    """torch's checks that ``func`` returns one array with one element, in its order."""
+    def check(out, trace):
+        is_tuple, outs = _outputs(out, fn_name)
+        _check_requires_grad(outs, "outputs", strict, lambda o: own(o, trace))
+        if is_tuple:
+            raise RuntimeError(f"The function given to {fn_name} should return a single array")
+        if _size(outs[0]) != 1:
+            raise RuntimeError(f"The array returned by the function given to {fn_name} should contain a single element")
+        return outs[0]
+    return check
+
+
+def _gradient(func, check):
+    """``xs -> (gradient tuple, output)``: the inner reverse pass of a second derivative."""
+    def grad_fn(*xs):
+        out, pb = trace_vjp(func, xs)
+        o = check(out, pb.trace)
+        return pb([(o, _ones(o))]), primal(o, pb.trace)
+    return grad_fn
+
+
+def hessian(func: Callable, inputs: Arrays, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+    """The Hessian of a scalar ``func`` at ``inputs``: block ``[i][j]`` has shape
+    ``inputs[i].shape + inputs[j].shape`` (a tuple of tuples when ``inputs`` is a tuple).
+
+    Computed forward-over-reverse: one reverse pass for the gradient, differentiated by one
+    batched forward sweep. With ``strict=True`` funcad follows torch's reverse-over-reverse
+    computation step by step, so that its checks fire exactly where torch's do.
+
+    >>> import numpy as np, funcad
+    >>> funcad.hessian(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    assert outer_jacobian_strategy in ("forward-mode", "reverse-mode"), (
+        'Expected strategy to be either "forward-mode" or "reverse-mode".')
+    check_callable(func, "hessian")
+    is_in_tuple, xs = _inputs(inputs, "hessian")
+    if strict:
+        return _hessian_strict(func, xs, is_in_tuple, create_graph, vectorize, outer_jacobian_strategy)
+    grad_fn = _gradient(func, _single_output("hessian", False))
+    outs, _, jac, _ = push_jacobian(lambda *a: tuple(
+        zeros_like(x) if g is None else g for g, x in zip(grad_fn(*a)[0], a)), list(xs))
+    return _assemble(jac, outs, xs, is_in_tuple, is_in_tuple, create_graph, _Probe(False))
+
+
+def _hessian_strict(func, xs, is_in_tuple, create_graph, vectorize, strategy):
+    """torch's hessian: the jacobian (strict) of the jacobian (create_graph) of func."""
+    check = _single_output("hessian", True)
+
+    def jac_func(*inp):
+        grads, _ = _gradient(func, check)(*inp)
+        jac = tuple(zeros_like(x) if g is None else g for g, x in zip(grads, inp))
+        trace = inp[0]._trace if inp and isinstance(inp[0], Box) else None
+        _check_requires_grad(jac, "jacobian", True, lambda g: trace is not None and own(g, trace))
+        return jac
+
+    res = jacobian(jac_func, tuple(xs), create_graph=create_graph, strict=True, vectorize=vectorize,
+                   strategy=strategy)
+    res = res if is_in_tuple else res[0][0]
+    return res
+
+
+def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
+    """hvp and vhp: forward-over-reverse, ``H v`` (= ``v^T H``: the Hessian is symmetric)."""
+    check_callable(func, fn_name)
+    is_in_tuple, xs = _inputs(inputs, fn_name)
+    if v is not None:
+        vv = _v(v, fn_name)
+        _validate_v(vv, xs, is_in_tuple)
+    else:
+        if len(xs) != 1 or _size(xs[0]) != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided function "
+                               "is a single array with a single element.")
+        vv = (_ones(xs[0]),)
+    probe = _Probe(strict and create_graph)
+    try:
+        grad_fn = _gradient(func, _single_output(fn_name, strict))
+        (grads, out), trace = trace_jvp(lambda *a: grad_fn(*a), probe.box(xs), vv)
+        _check_requires_grad(grads, "jacobian", strict, lambda g: split(g, trace)[1] is not None)
+        hv = [None if g is None else split(g, trace)[1] for g in grads]
+        res = _fill_in_zeros(hv, xs, strict, create_graph, stage, probe.depends)
+        out = _post(split(out, trace)[0], create_graph, probe)
+        res = tuple(_post(r, create_graph, probe) for r in res)
+    finally:
+        probe.close()
+    return out, _tuple_post(res, is_in_tuple)
+
+
+def hvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
+        strict: bool = False):
+    """Hessian-vector product ``H v`` of a scalar ``func``: returns ``(func(inputs), hvp)``.
+
+    >>> import numpy as np, funcad
+    >>> funcad.hvp(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))[1]
+    array([6., 0.])
+    """
+    return _second_order("hvp", func, inputs, v, create_graph, strict, "double_back_trick")
+
+
+def vhp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
+        strict: bool = False):
+    """Vector-Hessian product ``v^T H`` of a scalar ``func``: returns ``(func(inputs), vhp)``."""
+    return _second_order("vhp", func, inputs, v, create_graph, strict, "double_back")
