@@ -16,6 +16,7 @@ from .registry import UFUNCS, deflinear, primitive
 
 ONE = "one"
 NEG = "neg"
+ZERO = "zero"   # a piecewise-constant function (floor, sign...): connected, derivative zero
 
 
 class mask:
@@ -53,6 +54,11 @@ def _apply(g, d, ans, args):
     return None
 
 
+def _zeros(v, ans, x):
+    """The derivative of a piecewise-constant function: zeros shaped like ``v`` (as torch)."""
+    return np.zeros(shape_of(v), np.result_type(value_of(v)))
+
+
 def _vjp(i, d):
     def vjp(g, ans, *args):
         c = _apply(g, d, ans, args)
@@ -74,6 +80,9 @@ def _jvp(i, d):
 
 def defelementwise(prim, *partials):
     """Give an elementwise primitive its rules from its partials (``None``: no derivative)."""
+    if partials == (ZERO,):
+        prim.vjps = prim.jvps = (_zeros,)
+        return prim
     if len(partials) == 1 and callable(partials[0]) and type(partials[0]) is not mask:
         d = partials[0]    # one argument: no broadcasting to undo
         prim.vjps = (lambda g, ans, x: _scale(g, d(ans, x)),)

@@ -3,7 +3,8 @@
 | function | at | derivative |
 |---|---|---|
 | abs, fabs | 0 | 0 |
-| maximum, minimum, fmax, fmin | ties | 0.5 to each argument |
+| maximum, minimum | ties | 0.5 to each argument |
+| fmax, fmin | ties | all to the first argument (NaN: to the other) |
 | max, min, amax, amin (reductions) | ties | split evenly among the tied entries |
 | clip | at a bound | 1 (the bound is inside the interval) |
 | x ** y w.r.t. x | y == 0 | 0 |
@@ -32,6 +33,13 @@ def pick_first(x, y, cmp):
     xv, yv = value_of(x), value_of(y)
     d = np.where(cmp(xv, yv), 1.0, np.where(xv == yv, 0.5, 0.0))
     return d.astype(_dtype(x, y), copy=False)
+
+
+def fmax_first(x, y, cmp_eq):
+    """fmax/fmin's partial in ``x``: 1 where ``x`` wins or ties (``cmp_eq`` is >= or <=), or
+    where ``y`` is NaN (torch's fmax/fmin)."""
+    xv, yv = value_of(x), value_of(y)
+    return (cmp_eq(xv, yv) | np.isnan(yv)).astype(_dtype(x, y), copy=False)
 
 
 def tie_split(x, m, axis):

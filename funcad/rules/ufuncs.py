@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kinks
-from .elementwise import NEG, ONE, conj_p, defelementwise, ufunc
+from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, ufunc
 from .registry import UFUNCS, nondiff
 
 LN2, LN10 = np.log(2.0), np.log(10.0)
@@ -68,8 +68,10 @@ BINARY = {
                  lambda ans, x, y: kinks.power_dexponent(ans, x, y)),
     maximum:    (lambda ans, x, y: kinks.pick_first(x, y, greater), lambda ans, x, y: kinks.pick_first(y, x, greater)),
     minimum:    (lambda ans, x, y: kinks.pick_first(x, y, less), lambda ans, x, y: kinks.pick_first(y, x, less)),
-    fmax:       (lambda ans, x, y: kinks.pick_first(x, y, greater), lambda ans, x, y: kinks.pick_first(y, x, greater)),
-    fmin:       (lambda ans, x, y: kinks.pick_first(x, y, less), lambda ans, x, y: kinks.pick_first(y, x, less)),
+    fmax:       (lambda ans, x, y: kinks.fmax_first(x, y, np.greater_equal),
+                 lambda ans, x, y: 1 - kinks.fmax_first(x, y, np.greater_equal)),
+    fmin:       (lambda ans, x, y: kinks.fmax_first(x, y, np.less_equal),
+                 lambda ans, x, y: 1 - kinks.fmax_first(x, y, np.less_equal)),
     arctan2:    (lambda ans, x, y: y / (x * x + y * y), lambda ans, x, y: -x / (x * x + y * y)),
     hypot:      (lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
     logaddexp:  (lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans)),
@@ -84,16 +86,19 @@ for _p, _d in BINARY.items():
     defelementwise(_p, *_d)
 UFUNCS[np.true_divide] = divide
 
-# Integer- and boolean-valued ufuncs: zero derivative, computed on plain values.
-(floor, ceil, trunc, rint, sign, floor_divide, greater, greater_equal, less, less_equal, equal,
+# Piecewise-constant float functions: traced like torch's (connected), derivative zero.
+floor, ceil, trunc, rint, sign = (defelementwise(ufunc(f), ZERO) for f in (np.floor, np.ceil, np.trunc, np.rint, np.sign))
+
+# Integer- and boolean-valued ufuncs: no derivative, computed on plain values.
+(floor_divide, greater, greater_equal, less, less_equal, equal,
  not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or, logical_not, logical_xor,
  heaviside) = (
-    nondiff(f) for f in (np.floor, np.ceil, np.trunc, np.rint, np.sign, np.floor_divide,
+    nondiff(f) for f in (np.floor_divide,
                          np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
                          np.not_equal, np.isfinite, np.isnan, np.isinf, np.signbit,
                          np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
                          np.heaviside))
-for _f in (floor, ceil, trunc, rint, sign, floor_divide, greater, greater_equal, less, less_equal,
+for _f in (floor_divide, greater, greater_equal, less, less_equal,
            equal, not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or,
            logical_not, logical_xor, heaviside):
     UFUNCS[_f.impl] = _f

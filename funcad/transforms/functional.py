@@ -22,7 +22,7 @@ from ..core import Box, Node, VJPTrace, value_of
 from ..rules.broadcast import shape_of
 from ..rules.shape import reshape, stack
 from .func import pull_jacobian, push_jacobian
-from .tracing import check_callable, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
+from .tracing import Pullback, check_callable, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -227,15 +227,15 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     probe = _Probe(strict and create_graph)
     try:
         boxed = probe.box(xs)
-        if strict:   # which inputs reach an output is a property of the graph: record it
+        if strict:   # torch's double-backward trick, replayed structurally for its checks
             out, pb = trace_vjp(func, boxed)
             is_out_tuple, outs = _outputs(out, "jvp")
             _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
-            used = _reached(pb, outs)
-            for i, u in enumerate(used):
-                if not u:
-                    raise RuntimeError(f"The output of the user-provided function is independent of input {i}. "
-                                       "This is not allowed in strict mode.")
+            seeds = VJPTrace()
+            u = [Node.leaf(seeds, zeros_like(o)) for o in outs]
+            grad_inputs = pb(list(zip(outs, u)))
+            seeds.tape = None
+            _check_requires_grad(grad_inputs, "grad_inputs", strict, lambda g: own(g, seeds))
             tangents = pb.forward(outs, vv)
             prims = [primal(o, pb.trace) for o in outs]
         else:
@@ -249,15 +249,6 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     finally:
         probe.close()
     return _tuple_post(prims, is_out_tuple), _tuple_post(res, is_out_tuple)
-
-
-def _reached(pb, outs):
-    """Which inputs of a recorded graph some output depends on (a structural walk)."""
-    marked = {id(o) for o in outs if own(o, pb.trace)}
-    for node in reversed(pb.tape):
-        if id(node) in marked:
-            marked.update(id(p) for _, p in node.parents)
-    return [id(x) in marked for x in pb.inputs]
 
 
 # -- jacobian -----------------------------------------------------------------------------
@@ -433,15 +424,34 @@ def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
     probe = _Probe(strict and create_graph)
     try:
         grad_fn = _gradient(func, _single_output(fn_name, strict))
-        (grads, out), trace = trace_jvp(lambda *a: grad_fn(*a), probe.box(xs), vv)
-        _check_requires_grad(grads, "jacobian", strict, lambda g: split(g, trace)[1] is not None)
-        hv = [None if g is None else split(g, trace)[1] for g in grads]
-        res = _fill_in_zeros(hv, xs, strict, create_graph, stage, probe.depends)
-        out = _post(split(out, trace)[0], create_graph, probe)
+        if strict:
+            out, res = _second_order_strict(grad_fn, probe.box(xs), vv, stage, create_graph, probe)
+        else:
+            (grads, out), trace = trace_jvp(grad_fn, xs, vv)
+            hv = [None if g is None else split(g, trace)[1] for g in grads]
+            res = _fill_in_zeros(hv, xs, False, create_graph, stage, probe.depends)
+            out = split(out, trace)[0]
+        out = _post(out, create_graph, probe)
         res = tuple(_post(r, create_graph, probe) for r in res)
     finally:
         probe.close()
     return out, _tuple_post(res, is_in_tuple)
+
+
+def _second_order_strict(grad_fn, xs, vv, stage, create_graph, probe):
+    """torch's double backward, replayed step by step so that every strict check fires
+    exactly where torch's does: vhp = d(jac . v)/dx; hvp = d/du [d(jac . u)/dx] . v."""
+    (grads, out), pb = trace_vjp(grad_fn, xs)
+    _check_requires_grad(grads, "jacobian", True, lambda g: own(g, pb.trace))
+    if stage == "double_back":
+        res = pb(list(zip(grads, vv)))
+    else:
+        useeds = VJPTrace()
+        u = [Node.leaf(useeds, zeros_like(x)) for x in xs]
+        double_back = pb(list(zip(grads, u)))
+        tape, useeds.tape = useeds.tape, None
+        res = Pullback(useeds, tape, u)(list(zip(double_back, vv)))
+    return primal(out, pb.trace), _fill_in_zeros(res, xs, True, create_graph, stage, probe.depends)
 
 
 def hvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
