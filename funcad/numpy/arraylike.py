@@ -145,6 +145,18 @@ METHODS = {
     "nonzero": lambda self: np.nonzero(value_of(self)),
 }
 
+def _via_numpy(fn):
+    """A method that is NumPy's function of the array (``x.cumsum(...)`` is
+    ``np.cumsum(x, ...)``), reaching funcad's rule through ``__array_function__``."""
+    return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
+
+
+for _fn in (np.clip, np.cumsum, np.cumprod, np.trace, np.diagonal, np.round, np.take, np.repeat,
+            np.sort, np.ptp, np.compress, np.searchsorted, np.argpartition, np.partition):
+    METHODS.setdefault(_fn.__name__, _via_numpy(_fn))
+METHODS["real"] = property(lambda self: U.real(self))
+METHODS["imag"] = property(lambda self: U.imag(self))
+
 for _name, _p in (("add", U.add), ("sub", U.subtract), ("mul", U.multiply), ("truediv", U.divide),
                   ("pow", U.power), ("mod", U.remainder), ("floordiv", U.floor_divide),
                   ("matmul", matmul)):

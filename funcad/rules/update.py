@@ -13,11 +13,11 @@ from .registry import primitive
 def _set(x, v, idx, nd):
     out = np.array(x, dtype=np.result_type(x, v), copy=True)
     nb = np.ndim(out) - nd
-    sel = out[(Ellipsis, *idx)]
     k, split = _advanced(idx)
-    v = np.broadcast_to(v, sel.shape) if np.ndim(v) <= np.ndim(sel) - nb or not nb else v
-    if split and nb:
-        v = np.moveaxis(v, tuple(range(nb, nb + k)), tuple(range(k)))
+    if split and nb:   # NumPy orders split advanced axes first: match what getitem_p returns
+        s = out[(Ellipsis, *idx)].shape
+        ours = s[k:k + nb] + s[:k] + s[k + nb:]   # getitem_p's layout: batch axes first
+        v = np.moveaxis(np.broadcast_to(v, ours), tuple(range(nb, nb + k)), tuple(range(k)))
     out[(Ellipsis, *idx)] = v
     return out
 
@@ -32,10 +32,13 @@ def _set_vjp_v(g, ans, x, v, idx, nd):
 
 def _set_jvp_v(t, ans, x, v, idx, nd):
     nb = ndim_of(t) - ndim_of(v)
-    sel_shape = np.broadcast_to(np.empty((), np.int8), shape_of(ans)[ndim_of(ans) - nd:])[idx].shape
-    tv = broadcast_p(t, sel_shape, ndim_of(v))
-    zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans)[ndim_of(ans) - nd:], np.result_type(value_of(ans)))
-    return set_p(zeros, tv, idx, nd)
+    sel = _selection_shape(shape_of(ans), idx)
+    zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans), np.result_type(value_of(ans)))
+    return set_p(zeros, broadcast_p(t, sel, ndim_of(v)), idx, nd)
+
+
+def _selection_shape(shape, idx):
+    return np.broadcast_to(np.empty((), np.int8), shape)[(Ellipsis, *idx)].shape
 
 
 set_p.vjps = (lambda g, ans, x, v, idx, nd: set_p(g, 0, idx, nd), _set_vjp_v)
@@ -61,7 +64,7 @@ class _Update:
         self.idx = normalize_index(idx, self.nd)
 
     def _selected_shape(self):
-        return np.broadcast_to(np.empty((), np.int8), shape_of(self.x))[self.idx].shape
+        return _selection_shape(shape_of(self.x), self.idx)
 
     def set(self, v):
         """A copy of ``x`` with ``x[idx]`` replaced by ``v``."""

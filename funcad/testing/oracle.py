@@ -102,7 +102,7 @@ def check_grads(f: Callable, args, order: int = 2, modes: Sequence[str] = ("fwd"
         for k in range(1, order + 1):
             lower = _derivative(f, args, k - 1, mode)
             g, x0 = _flat_fn(lower, args, dtype)
-            fd, err = numerical_jacobian(g, x0, step=0.5 if not single else 0.5)
+            fd, err = numerical_jacobian(g, x0, step=0.05)
             ad_fn = _derivative(f, args, k, mode)
             ad_out = ad_fn(*args)
             ad = _as_matrix(ad_out, fd.shape)

@@ -1,0 +1,242 @@
+"""The engine: dual numbers, nesting without perturbation confusion, user primitives,
+deep graphs, threads, and the graph being freed."""
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import funcad
+from funcad.func import grad, jacfwd, jacrev, jvp, vjp
+
+
+def test_dual_sin_has_cos_tangent():
+    d = np.sin(funcad.Dual(2.0, 1.0))
+    assert isinstance(d, funcad.Dual)
+    assert np.isclose(d.primal, np.sin(2.0)) and np.isclose(d.tangent, np.cos(2.0))
+
+
+def test_user_duals_share_one_perturbation():
+    d = funcad.Dual(2.0, 1.0) * funcad.Dual(3.0, 0.0)
+    assert np.isclose(d.primal, 6.0) and np.isclose(d.tangent, 3.0)
+
+
+def test_dual_of_dual_gives_second_derivative():
+    x = funcad.Dual(funcad.Dual(0.7, 1.0), funcad.Dual(1.0, 0.0))
+    y = np.exp(np.sin(x))
+    f2 = np.exp(np.sin(0.7)) * (np.cos(0.7) ** 2 - np.sin(0.7))
+    assert np.isclose(y.tangent.tangent, f2)
+
+
+def test_dual_batched_tangent_gives_jacobian_columns():
+    x = np.array([0.1, 0.2, 0.3])
+    d = np.sin(funcad.Dual(x, np.eye(3)))
+    np.testing.assert_allclose(d.tangent, np.diag(np.cos(x)))
+
+
+def test_dual_repr_and_shape_check():
+    assert repr(funcad.Dual(1.0, 2.0)).startswith("Dual(primal=")
+    with pytest.raises(ValueError, match="tangent must have the primal's shape"):
+        funcad.Dual(np.zeros(3), np.zeros(2))
+
+
+def test_perturbation_confusion_is_avoided():
+    # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x
+    f = lambda x: x * grad(lambda y: x * y)(np.array(3.0))
+    assert grad(f)(np.array(2.0)) == pytest.approx(4.0)
+    assert jacfwd(f)(np.array(2.0)) == pytest.approx(4.0)
+    g = lambda x: x * jvp(lambda y: x * y, (np.array(3.0),), (np.array(1.0),))[1]
+    assert grad(g)(np.array(2.0)) == pytest.approx(4.0)
+
+
+def test_third_order_all_mode_mixes():
+    f = lambda x: np.sin(x) * np.exp(x)
+    x = np.array(0.5)
+    want = 2 * (np.cos(0.5) - np.sin(0.5)) * np.exp(0.5)
+    for t3 in (grad(grad(grad(f))), jacfwd(jacfwd(jacfwd(f))), jacfwd(jacrev(grad(f))),
+               jacrev(jacfwd(grad(f)))):
+        assert t3(x) == pytest.approx(want)
+
+
+def test_transform_of_function_calling_jacobian_create_graph():
+    def f(x):
+        J = funcad.jacobian(lambda z: z ** 3, x, create_graph=True)
+        return np.sum(J)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(grad(f)(x), 6 * x)
+    g = lambda x: np.sum(funcad.jacobian(lambda z: z ** 3, x))   # create_graph=False: constant
+    np.testing.assert_allclose(grad(g)(x), 0 * x)
+
+
+def test_stop_gradient_and_detach():
+    f = lambda x: x * funcad.stop_gradient(x)
+    assert grad(f)(np.array(3.0)) == pytest.approx(3.0)
+    assert funcad.detach is funcad.stop_gradient
+    h = lambda x: np.sum(x ** 2 + funcad.stop_gradient(x ** 3))
+    np.testing.assert_allclose(jacfwd(h)(np.array([1.0, 2.0])), [2.0, 4.0])
+
+
+def test_user_primitive_rules_both_modes_and_higher_order():
+    @funcad.primitive
+    def logcosh(x):
+        return np.log(np.cosh(x))
+
+    funcad.defvjp(logcosh, lambda g, ans, x: g * np.tanh(x))
+    funcad.defjvp(logcosh, lambda t, ans, x: t * np.tanh(x))
+    x = np.array([0.3, -1.2])
+    np.testing.assert_allclose(jacrev(logcosh)(x), np.diag(np.tanh(x)))
+    np.testing.assert_allclose(jacfwd(logcosh)(x), np.diag(np.tanh(x)))
+    # rules written with NumPy on traced values differentiate again
+    np.testing.assert_allclose(funcad.hessian(lambda z: np.sum(logcosh(z)), x), np.diag(1 - np.tanh(x) ** 2))
+
+
+def test_user_primitive_none_rule_kwargs_and_missing_mode():
+    @funcad.primitive
+    def scale(x, k, power=1.0):
+        return k * x ** power
+
+    funcad.defvjp(scale, lambda g, ans, x, k, power=1.0: g * k * power * x ** (power - 1), None)
+    x = np.array(2.0)
+    assert grad(lambda x: scale(x, 3.0, power=2.0))(x) == pytest.approx(12.0)
+    assert grad(lambda k: scale(x, k))(np.array(3.0)) == pytest.approx(0.0)   # None: not differentiable
+    with pytest.raises(NotImplementedError, match="forward-mode rule for 'scale'"):
+        jacfwd(lambda x: scale(x, 3.0))(x)
+
+
+def test_user_rule_on_batched_cotangent_runs_per_row():
+    @funcad.primitive
+    def mv(A, x):
+        return A @ x
+
+    funcad.defvjp(mv, lambda g, ans, A, x: np.outer(g, x), lambda g, ans, A, x: A.T @ g)
+    A = np.arange(6.0).reshape(2, 3)
+    x = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(jacrev(mv, argnums=1)(A, x), A)
+
+
+def test_million_operation_chain_reverse_and_forward():
+    n = 1_000_000
+
+    def chain(x):
+        for _ in range(n):
+            x = np.sin(x)
+        return x
+
+    x0 = np.array(0.5)
+    g = grad(chain)(x0)
+    t = jvp(chain, (x0,), (np.array(1.0),))[1]
+    assert np.isfinite(g) and g == pytest.approx(t, rel=1e-10)
+
+
+def test_graph_is_freed_after_a_transform():
+    x = np.ones(3)
+    out, f = vjp(lambda z: np.sin(z) * 2, x)
+    ref = weakref.ref(f)
+    del f
+    gc.collect()
+    assert ref() is None
+
+    # no reference cycle keeps a user's array alive: plain reference counting frees it
+    gc.disable()
+    try:
+        payload = np.arange(10.0)
+        probe = weakref.ref(payload)
+        grad(lambda z: np.sum(z * payload))(np.ones(10))
+        funcad.jacobian(lambda z: z * payload, np.ones(10))
+        del payload
+        assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_threads_get_the_same_answers():
+    x = np.linspace(0.1, 1.0, 5)
+    jobs = [
+        lambda: grad(lambda z: np.sum(np.sin(z) ** 2))(x),
+        lambda: jacrev(lambda z: np.tanh(z) * z)(x),
+        lambda: jacfwd(lambda z: np.exp(z) / (1 + z))(x),
+        lambda: funcad.hessian(lambda z: np.sum(z ** 4), x),
+        lambda: grad(lambda z: np.sum(grad(lambda w: np.sum(w ** 3))(z)))(x),
+        lambda: funcad.jacobian(lambda z: z[::-1] * z, x),
+        lambda: funcad.hvp(lambda z: np.sum(np.cos(z)), x, x)[1],
+        lambda: funcad.jvp(lambda z: z ** 2, x, x)[1],
+    ]
+    alone = [j() for j in jobs]
+    results = [[None] * 20 for _ in jobs]
+
+    def run(k):
+        for r in range(20):
+            results[k][r] = jobs[k]()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k, want in enumerate(alone):
+        for got in results[k]:
+            np.testing.assert_array_equal(got, want)
+
+
+def test_escaped_traced_value_raises_clearly():
+    leaked = []
+    grad(lambda z: (leaked.append(z * 2), np.sum(z))[1])(np.ones(2))
+    with pytest.raises(RuntimeError, match="already returned"):
+        leaked[0] * 3
+
+
+def test_dynamic_control_flow():
+    def do_some_doubling(x):
+        y = x * 2
+        while np.sqrt(np.sum(y * y)) < 1000:
+            y = y * 2
+        return y
+    x = np.array([0.3, -0.4, 0.5])
+    J = funcad.jacobian(do_some_doubling, x)
+    k = do_some_doubling(x)[0] / x[0]
+    np.testing.assert_allclose(J, k * np.eye(3))
+
+
+def test_traced_values_are_immutable_and_do_not_convert():
+    def set_item(x):
+        x[0] = 1.0
+        return x
+    with pytest.raises(TypeError, match=r"at\(x\)\[idx\]\.set"):
+        grad(lambda x: np.sum(set_item(x)))(np.ones(2))
+    with pytest.raises(TypeError, match="drop its derivative"):
+        grad(lambda x: float(np.sum(x)))(np.ones(2))
+    with pytest.raises(TypeError, match="drop its derivative"):
+        grad(lambda x: np.sum(np.asarray(x)))(np.ones(2))
+    import math
+    with pytest.raises(TypeError, match="drop its derivative"):
+        grad(lambda x: math.sin(x))(np.array(1.0))
+    assert grad(lambda x: np.sum(x ** 2))(np.ones(2)) == pytest.approx([2.0, 2.0])
+
+
+def test_comparisons_give_plain_booleans():
+    seen = []
+
+    def f(x):
+        c = x > 0
+        seen.append(type(c))
+        return np.sum(np.where(c, x, -x))
+    np.testing.assert_allclose(grad(f)(np.array([1.0, -2.0])), [1.0, -1.0])
+    assert seen[0] in (np.ndarray, np.bool_)
+
+
+def test_missing_rule_names_the_function():
+    with pytest.raises(NotImplementedError, match=r"numpy\.\w+.*funcad\.primitive"):
+        grad(lambda x: np.sum(np.frexp(x)[0]))(np.ones(2))
+
+
+def test_caller_arrays_are_not_mutated():
+    x = np.array([0.5, 1.5])
+    v = np.array([1.0, 2.0])
+    c = np.array([3.0, 4.0])
+    snap = [a.copy() for a in (x, v, c)]
+    funcad.vjp(lambda z: z * c, x, v)
+    funcad.jacobian(lambda z: np.sin(z) * c, x)
+    funcad.hessian(lambda z: np.sum(z ** 3 * c), x)
+    for a, b in zip((x, v, c), snap):
+        np.testing.assert_array_equal(a, b)

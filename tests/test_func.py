@@ -1,0 +1,126 @@
+"""torch.func-style transforms: argnums, has_aux, pytrees, structures, chunking, errors."""
+import numpy as np
+import pytest
+
+import funcad
+from funcad import func as F
+
+x = np.array([0.3, -0.7, 1.1])
+y = np.array([[0.5, 2.0], [1.5, -0.4]])
+
+
+def loss(a, b):
+    return np.sum(np.sin(a) ** 2) + np.sum(b ** 3) * np.sum(a)
+
+
+def test_grad_argnums_int_and_tuple():
+    ga = F.grad(loss)(x, y)
+    np.testing.assert_allclose(ga, np.sin(2 * x) + np.sum(y ** 3))
+    ga2, gb = F.grad(loss, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(ga2, ga)
+    np.testing.assert_allclose(gb, 3 * y ** 2 * np.sum(x))
+    assert F.grad(loss, argnums=-1)(x, y).shape == y.shape
+
+
+def test_grad_and_value_and_aux():
+    g, (v, aux) = F.grad_and_value(lambda a: (np.sum(a ** 2), {"mean": np.mean(a)}), has_aux=True)(x)
+    np.testing.assert_allclose(g, 2 * x)
+    assert v == pytest.approx(np.sum(x ** 2)) and isinstance(v, np.ndarray)
+    assert aux["mean"] == pytest.approx(np.mean(x))
+    g2, aux2 = F.grad(lambda a: (np.sum(a ** 2), a * 2), has_aux=True)(x)
+    np.testing.assert_allclose(aux2, 2 * x)
+    assert not isinstance(aux2, funcad.core.Box)
+
+
+def test_grad_of_pytree_arguments():
+    params = {"w": np.array([1.0, 2.0]), "b": (np.array(0.5), [np.array([3.0])])}
+
+    def f(p):
+        return np.sum(p["w"] ** 2) * p["b"][0] + np.sum(p["b"][1][0])
+    g = F.grad(f)(params)
+    assert set(g) == {"w", "b"} and isinstance(g["b"], tuple) and isinstance(g["b"][1], list)
+    np.testing.assert_allclose(g["w"], 2 * params["w"] * 0.5)
+    assert g["b"][0] == pytest.approx(5.0)
+    np.testing.assert_allclose(g["b"][1][0], [1.0])
+
+
+def test_unused_input_gets_zeros_of_its_dtype():
+    g = F.grad(lambda a, b: np.sum(a), argnums=(0, 1))(x, y.astype(np.float32))
+    assert g[1].dtype == np.float32 and not g[1].any()
+
+
+def test_vjp_fn_called_repeatedly_and_pytree_output():
+    out, fn = F.vjp(lambda a, b: {"s": np.sin(a), "p": a[:2] * b[0]}, x, y)
+    c1 = fn({"s": np.ones(3), "p": np.zeros(2)})
+    c2 = fn({"s": np.ones(3), "p": np.zeros(2)})
+    assert isinstance(c1, tuple) and len(c1) == 2
+    np.testing.assert_allclose(c1[0], np.cos(x))
+    np.testing.assert_allclose(c2[0], c1[0])
+    assert not c1[1].any()
+    with pytest.raises(RuntimeError, match="structure"):
+        fn(np.ones(3))
+
+
+def test_jvp_and_linearize_agree():
+    f = lambda a: np.tanh(a) * a[::-1]
+    t = np.array([1.0, 0.5, -2.0])
+    out, jv = F.jvp(f, (x,), (t,))
+    out2, lin = F.linearize(f, x)
+    np.testing.assert_allclose(out, out2)
+    np.testing.assert_allclose(lin(t), jv)
+    np.testing.assert_allclose(jv, F.jacrev(f)(x) @ t)
+    out3, jv3, aux = F.jvp(lambda a: (np.sum(a), a * 2), (x,), (t,), has_aux=True)
+    np.testing.assert_allclose(aux, 2 * x)
+
+
+def test_jacobian_structures_follow_torch_func():
+    f = lambda a, b: (a * np.sum(b), np.sum(a) * b)
+    J = F.jacrev(f, argnums=(0, 1))(x, y)
+    K = F.jacfwd(f, argnums=(0, 1))(x, y)
+    assert isinstance(J, tuple) and isinstance(J[0], tuple)
+    assert J[0][0].shape == (3, 3) and J[0][1].shape == (3, 2, 2)
+    assert J[1][0].shape == (2, 2, 3) and J[1][1].shape == (2, 2, 2, 2)
+    for a, b in zip(J, K):
+        for p, q in zip(a, b):
+            np.testing.assert_allclose(p, q)
+
+
+def test_jacrev_chunk_size_gives_the_same_jacobian():
+    f = lambda a: np.outer(np.sin(a), a)
+    full = F.jacrev(f)(x)
+    for c in (1, 2, 4, 100):
+        np.testing.assert_allclose(F.jacrev(f, chunk_size=c)(x), full)
+
+
+def test_hessian_is_forward_over_reverse_and_symmetric():
+    f = lambda a: np.sum(np.exp(a[:, None] * a[None, :]))
+    H = F.hessian(f)(x)
+    np.testing.assert_allclose(H, H.T)
+    np.testing.assert_allclose(H, F.jacrev(F.jacrev(f))(x), rtol=1e-12)
+
+
+def test_float32_in_float32_out():
+    x32 = x.astype(np.float32)
+    assert F.grad(lambda a: np.sum(np.sin(a) * 2.0))(x32).dtype == np.float32
+    assert F.jacrev(lambda a: a * 3.0)(x32).dtype == np.float32
+    assert F.jacfwd(lambda a: np.exp(a))(x32).dtype == np.float32
+    assert F.hessian(lambda a: np.sum(a ** 3))(x32).dtype == np.float32
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: F.grad(lambda a: a)(x), RuntimeError, "scalar"),
+    (lambda: F.grad(loss, argnums=2)(x, y), RuntimeError, "argnums"),
+    (lambda: F.grad(loss, argnums=(0, 0))(x, y), RuntimeError, "unique"),
+    (lambda: F.grad(loss, argnums="0")(x, y), RuntimeError, "argnums"),
+    (lambda: F.grad(lambda a: np.sum(a), has_aux=True)(x), RuntimeError, "aux"),
+    (lambda: F.grad(np.sum)(np.arange(3)), TypeError, "astype"),
+    (lambda: F.grad(np.sum)("abc"), TypeError, "str"),
+    (lambda: F.grad(3), TypeError, "callable"),
+    (lambda: F.grad(lambda a: None)(x), RuntimeError, "NoneType"),
+    (lambda: F.jvp(np.sin, x, x), RuntimeError, "tuples"),
+    (lambda: F.jvp(np.sin, (x,), (x[:2],)), RuntimeError, "shape"),
+])
+def test_bad_use_gives_clear_errors_and_next_call_works(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+    np.testing.assert_allclose(F.grad(lambda a: np.sum(a ** 2))(x), 2 * x)

@@ -1,0 +1,184 @@
+"""The first rule set: every rule, both modes, to order 2, against finite differences."""
+import numpy as np
+import pytest
+
+import funcad.numpy as fnp
+from funcad.func import grad, jacfwd, jacrev
+from funcad.testing import check_grads
+
+rng = np.random.default_rng(0)
+x3 = np.array([0.3, -0.6, 0.9])
+pos = np.array([0.4, 1.3, 2.2])
+unit = np.array([-0.7, 0.1, 0.5])
+big = np.array([1.4, 2.1, 3.3])
+
+UNARY = [
+    (np.negative, x3), (np.positive, x3), (np.abs, x3), (np.fabs, x3), (np.sqrt, pos), (np.cbrt, pos),
+    (np.square, x3), (np.reciprocal, pos), (np.exp, x3), (np.exp2, x3), (np.expm1, x3),
+    (np.log, pos), (np.log2, pos), (np.log10, pos), (np.log1p, pos), (np.sin, x3), (np.cos, x3),
+    (np.tan, x3), (np.arcsin, unit), (np.arccos, unit), (np.arctan, x3), (np.sinh, x3),
+    (np.cosh, x3), (np.tanh, x3), (np.arcsinh, x3), (np.arccosh, big), (np.arctanh, unit),
+    (np.deg2rad, x3), (np.rad2deg, x3), (np.radians, x3), (np.degrees, x3),
+]
+
+
+@pytest.mark.parametrize("f, x", UNARY, ids=[f.__name__ for f, _ in UNARY])
+def test_unary_ufuncs(f, x):
+    check_grads(f, (x,))
+    check_grads(lambda z: getattr(fnp, f.__name__)(z), (x,), order=1)
+
+
+a23 = rng.uniform(0.5, 1.5, (2, 3))
+b3 = rng.uniform(0.5, 1.5, 3)
+BINARY = [np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.power, np.maximum,
+          np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.logaddexp, np.logaddexp2,
+          np.remainder, np.fmod]
+
+
+@pytest.mark.parametrize("f", BINARY, ids=[f.__name__ for f in BINARY])
+def test_binary_ufuncs_with_broadcasting(f):
+    check_grads(f, (a23, b3 + 0.1))           # (2, 3) with (3,): unbroadcast on the second
+    check_grads(f, (b3[:, None], b3 + 0.05), order=1)   # (3, 1) with (3,)
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**", "@"])
+def test_operators_and_reflected_operators(op):
+    m = rng.uniform(0.5, 1.5, (3, 3))
+    f = eval(f"lambda a, b: a {op} b")
+    r = eval(f"lambda a: 1.5 {op} a") if op != "@" else (lambda a: m @ a)
+    check_grads(f, (m, m.T + 0.2))
+    check_grads(r, (m,))
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True)])
+@pytest.mark.parametrize("red", [np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std])
+def test_reductions(red, axis, keepdims):
+    a = rng.uniform(0.5, 1.5, (2, 3, 2))
+    check_grads(lambda z: red(z, axis=axis, keepdims=keepdims), (a,))
+
+
+def test_prod_with_zeros_is_exact():
+    a = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.5]])
+    check_grads(lambda z: np.prod(z, axis=1), (a,))
+    check_grads(lambda z: np.prod(z), (np.array([0.0, 2.0, 3.0]),))
+
+
+def test_max_ties_split_evenly():
+    g = grad(lambda z: np.max(z))(np.array([1.0, 3.0, 3.0]))
+    np.testing.assert_allclose(g, [0.0, 0.5, 0.5])
+    np.testing.assert_allclose(jacfwd(lambda z: np.max(z))(np.array([1.0, 3.0, 3.0])), [0, 0.5, 0.5])
+
+
+def test_methods_follow_functions():
+    a = rng.uniform(0.5, 1.5, (2, 3))
+    check_grads(lambda z: z.sum(axis=0) + z.mean() + z.prod(axis=1).sum() + z.max() + z.min(axis=0).sum(), (a,))
+    check_grads(lambda z: z.T @ z.reshape(2, 3) + z.var() + z.std(axis=1).sum(), (a,))
+    check_grads(lambda z: z.flatten() * z.ravel() + z.squeeze().sum() + z.swapaxes(0, 1).sum() + z.transpose().sum(), (a,))
+    check_grads(lambda z: z.dot(z.T) + z.astype(np.float64).clip(0.7, 1.2).sum() + z.conj().sum(), (a,))
+    assert grad(lambda z: z.sum())(a).shape == a.shape
+
+
+SHAPE = [
+    ("reshape", lambda z: np.reshape(z, (3, 4)) * np.arange(12.0).reshape(3, 4)),
+    ("reshape-1", lambda z: np.reshape(z, (-1,)) ** 2),
+    ("transpose", lambda z: np.transpose(z, (2, 0, 1)) * np.arange(12.0).reshape(2, 3, 2)[0, 0, 0]),
+    ("swapaxes", lambda z: np.swapaxes(z, 0, 2) ** 2),
+    ("moveaxis", lambda z: np.moveaxis(z, 0, -1) ** 2),
+    ("expand_dims", lambda z: np.expand_dims(z, (0, 2)) ** 2),
+    ("squeeze", lambda z: np.squeeze(np.expand_dims(z, 1), axis=1) ** 2),
+    ("ravel", lambda z: np.ravel(z) ** 3),
+    ("broadcast_to", lambda z: np.broadcast_to(z[:, :1, :], (2, 3, 2)) ** 2),
+    ("concatenate", lambda z: np.concatenate([z, z ** 2, np.ones((2, 3, 1))], axis=-1)),
+    ("concatenate-none", lambda z: np.concatenate([z, z * 2], axis=None)),
+    ("stack", lambda z: np.stack([z, np.sin(z)], axis=1)),
+    ("vstack", lambda z: np.vstack([z[0], z[1] ** 2])),
+    ("hstack", lambda z: np.hstack([z[0], z[1] ** 2])),
+    ("atleast_3d", lambda z: np.atleast_3d(z[0, 0]) ** 2),
+    ("matrix_transpose", lambda z: np.matrix_transpose(z) ** 2),
+]
+
+
+@pytest.mark.parametrize("f", [f for _, f in SHAPE], ids=[n for n, _ in SHAPE])
+def test_shape_ops(f):
+    check_grads(f, (rng.uniform(0.5, 1.5, (2, 3, 2)),))
+
+
+INDEX = [
+    ("int", lambda z: z[1]),
+    ("slice", lambda z: z[1:, ::-2]),
+    ("negative-step", lambda z: z[::-1] ** 2),
+    ("ellipsis-newaxis", lambda z: z[..., None, 1]),
+    ("int-array-repeated", lambda z: z[[0, 0, 2], 1] * np.array([1.0, 2.0, 3.0])),
+    ("two-arrays", lambda z: z[[0, 2], [1, 0]]),
+    ("split-advanced", lambda z: z[None][0, [0, 1], :][:, [1, 0]]),
+    ("bool-mask", lambda z: z[z > 1.0] ** 2),
+    ("mixed", lambda z: z[1:, [2, 0, 2]]),
+    ("iterate", lambda z: sum(row * k for k, row in enumerate(z))),
+]
+
+
+@pytest.mark.parametrize("f", [f for _, f in INDEX], ids=[n for n, _ in INDEX])
+def test_indexing(f):
+    check_grads(f, (rng.uniform(0.5, 1.5, (3, 3)),))
+
+
+def test_advanced_index_not_adjacent():
+    f = lambda z: z[[0, 1], :, [1, 0]]
+    check_grads(f, (rng.uniform(0.5, 1.5, (2, 3, 2)),))
+
+
+def test_functional_updates():
+    a = rng.uniform(0.5, 1.5, (3, 3))
+    check_grads(lambda z, v: fnp.at(z)[1].set(v), (a, b3))
+    check_grads(lambda z, v: fnp.at(z)[[0, 0, 2], 1].add(v), (a, np.array([1.0, 2.0, 3.0])))
+    check_grads(lambda z, v: fnp.at(z)[:, 1].multiply(v), (a, b3))
+    check_grads(lambda z: fnp.at(z)[0, 0].set(2.0) * z, (a,))
+    np.testing.assert_allclose(fnp.at(np.zeros(3))[[1, 1]].add(1.0), [0.0, 2.0, 0.0])
+
+
+def test_where_and_clip_follow_torch_at_bounds():
+    a = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    np.testing.assert_allclose(grad(lambda z: np.sum(np.clip(z, 0.0, 1.0)))(a), [0, 1, 1, 1, 0])
+    check_grads(lambda z: np.clip(z, 0.2, 0.8), (np.array([0.1, 0.5, 0.9]),))
+    check_grads(lambda z, lo: np.clip(z, lo, 0.8), (np.array([0.1, 0.5, 0.9]), np.array(0.2)))
+    check_grads(lambda z: np.where(z > 0.5, z ** 2, np.sin(z)), (np.array([0.1, 0.7, 0.9]),))
+    # the NaN-branch pitfall behaves as torch: the unselected branch's NaN leaks through
+    g = grad(lambda z: np.sum(np.where(z > 0, np.sqrt(z), 0.0)))(np.array([-1.0, 4.0]))
+    assert np.isnan(g[0]) and g[1] == pytest.approx(0.25)
+    safe = grad(lambda z: np.sum(np.where(z > 0, np.sqrt(np.where(z > 0, z, 1.0)), 0.0)))(np.array([-1.0, 4.0]))
+    np.testing.assert_allclose(safe, [0.0, 0.25])
+
+
+CONTRACT = [
+    ("matmul", lambda a, b: a @ b, (3, 2), (2, 4)),
+    ("matmul-vec", lambda a, b: a @ b, (3, 2), (2,)),
+    ("vec-matmul", lambda a, b: a @ b, (2,), (2, 4)),
+    ("vec-vec", lambda a, b: np.matmul(a, b), (3,), (3,)),
+    ("stacked", lambda a, b: a @ b, (2, 3, 2), (2, 4)),
+    ("stacked-both", lambda a, b: np.matmul(a, b), (2, 3, 2), (1, 2, 4)),
+    ("dot", lambda a, b: np.dot(a, b), (3, 2), (2,)),
+    ("dot-nd", lambda a, b: np.dot(a, b), (2, 3), (2, 3, 2)),
+    ("outer", lambda a, b: np.outer(a, b), (3,), (2, 2)),
+    ("tensordot", lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 2])), (2, 3), (3, 2, 2)),
+    ("tensordot-int", lambda a, b: np.tensordot(a, b, 1), (2, 3), (3, 2)),
+]
+
+
+@pytest.mark.parametrize("f, sa, sb", [c[1:] for c in CONTRACT], ids=[c[0] for c in CONTRACT])
+def test_contractions(f, sa, sb):
+    check_grads(f, (rng.uniform(0.5, 1.5, sa), rng.uniform(0.5, 1.5, sb)))
+
+
+def test_float32_rules_keep_float32():
+    a = rng.uniform(0.5, 1.5, (2, 3)).astype(np.float32)
+    f = lambda z: np.sum(np.tanh(z @ z.T) ** 2 + np.maximum(z, 1.0).sum() + np.clip(z, 0.6, 1.0).max())
+    assert grad(f)(a).dtype == np.float32
+    assert jacfwd(lambda z: np.exp(z) * 2.0)(a).dtype == np.float32
+    assert jacrev(lambda z: np.power(z, 2.5))(a).dtype == np.float32
+    check_grads(lambda z: np.sin(z) * z, (a,))
+
+
+def test_array_of_traced_scalars():
+    f = lambda z: fnp.array([z[0] * z[1], [z[2]][0] ** 2, 1.0])
+    check_grads(f, (x3,))
+    assert grad(lambda z: np.sum(fnp.asarray(z)))(x3).shape == (3,)
