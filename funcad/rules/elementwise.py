@@ -30,9 +30,17 @@ class mask:
 
 
 def is_complex(x) -> bool:
+    if type(x) is float:   # the common constant partial, decided without a lookup
+        return False
     v = value_of(x)
     dt = getattr(v, "dtype", None)
     return dt.kind == "c" if dt is not None else isinstance(v, complex)
+
+
+def _same_shape(x, ans) -> bool:
+    """True when ``x`` was not broadcast: no alignment or reduction is needed (fast path;
+    ndarrays and NumPy scalars answer ``.shape`` without a conversion)."""
+    return getattr(x, "shape", ()) == getattr(ans, "shape", ())
 
 
 conj_p = primitive(np.conjugate, "conjugate")
@@ -64,17 +72,21 @@ def _vjp(i, d):
         c = _apply(g, d, ans, args)
         if c is None:
             c = _scale(g, d(ans, *args))
+        if _same_shape(args[i], ans):
+            return c
         return unbroadcast(c, shape_of(args[i]), ndim_of(g) - ndim_of(ans))
     return vjp
 
 
 def _jvp(i, d):
     def jvp(t, ans, *args):
-        t, nb = align(t, args[i], ans)
+        same = _same_shape(args[i], ans)
+        if not same:
+            t, nb = align(t, args[i], ans)
         c = _apply(t, d, ans, args)
         if c is None:
             c = t * d(ans, *args)
-        return fit(c, ans, nb)
+        return c if same else fit(c, ans, nb)
     return jvp
 
 
