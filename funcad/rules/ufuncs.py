@@ -5,6 +5,8 @@ differentiate again. Conventions at kinks (torch's) live in ``kinks``.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import kinks
@@ -26,6 +28,11 @@ UFUNCS[np.radians], UFUNCS[np.degrees] = deg2rad, rad2deg
  logaddexp, logaddexp2, remainder, fmod) = map(ufunc, (
     np.add, np.subtract, np.multiply, np.divide, np.power, np.maximum, np.minimum, np.fmax,
     np.fmin, np.arctan2, np.hypot, np.logaddexp, np.logaddexp2, np.remainder, np.fmod))
+# The arithmetic ufuncs run as Python's operators: the same NumPy computation, but NumPy
+# scalars take their fast path (np.multiply(x, 0.5) costs ~14x x * 0.5 on a float64 scalar).
+for _p, _op in ((add, operator.add), (subtract, operator.sub), (multiply, operator.mul),
+                (divide, operator.truediv), (power, operator.pow)):
+    _p.impl = _op
 
 UNARY = {
     negative:   NEG,
