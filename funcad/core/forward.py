@@ -35,11 +35,19 @@ class JVPTrace(Trace):
     def process(self, prim, args, kwargs):
         vals = list(args)
         tans = []
-        for i, a in enumerate(args):
-            if isinstance(a, Box) and a._trace is self:
-                vals[i] = a._p
-                tans.append((i, a._t))
-        ans = prim(*vals, **kwargs)
+        lower = False   # any traced value of an outer transform left among the arguments?
+        i = 0
+        for a in args:
+            if isinstance(a, Box):
+                if a._trace is self:
+                    v = vals[i] = a._p
+                    tans.append((i, a._t))
+                    if isinstance(v, Box):
+                        lower = True
+                else:
+                    lower = True
+            i += 1
+        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         jvps = prim.jvps
         out = None
         for i, t in tans:
@@ -54,10 +62,16 @@ class JVPTrace(Trace):
                 out = c if out is None else add_tangents(out, c)
         if out is None:
             return ans
-        new = Dual._new
         if prim.multiple_results:
-            return tuple(a if t is None else new(self, a, t) for a, t in zip(ans, out))
-        return new(self, ans, out)
+            return tuple(a if t is None else Dual._new(self, a, t) for a, t in zip(ans, out))
+        d = _new_dual(Dual)
+        d._trace = self
+        d._p = ans
+        d._t = out
+        return d
+
+
+_new_dual = object.__new__
 
 
 _USER_ROOT = None

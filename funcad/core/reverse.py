@@ -42,16 +42,34 @@ class VJPTrace(Trace):
                 "Return it from the function instead.")
         vals = list(args)
         parents = []
-        for i, a in enumerate(args):
-            if isinstance(a, Box) and a._trace is self:
-                vals[i] = a._p
-                parents.append((i, a))
-        ans = prim(*vals, **kwargs)
-        node = Node._new(self, ans, prim, vals, kwargs, parents)
+        lower = False   # any traced value of an outer transform left among the arguments?
+        i = 0
+        for a in args:
+            if isinstance(a, Box):
+                if a._trace is self:
+                    v = vals[i] = a._p
+                    parents.append((i, a))
+                    if isinstance(v, Box):
+                        lower = True
+                else:
+                    lower = True
+            i += 1
+        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
+        node = _new_node(Node)
+        node._trace = self
+        node._p = ans
+        node.prim = prim
+        node.args = vals
+        node.kwargs = kwargs
+        node.parents = parents
+        node._g = None
         tape.append(node)
         if prim.multiple_results:
             return tuple(_item(node, i) for i in range(len(ans)))
         return node
+
+
+_new_node = object.__new__
 
 
 class Node(Box):
