@@ -26,6 +26,10 @@ def _no_rule(kind: str, name: str) -> NotImplementedError:
 
 
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and not kwargs:     # the common case, first
+        p = UFUNCS.get(ufunc)
+        if p is not None:
+            return p(*inputs)
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
         raise TypeError(
