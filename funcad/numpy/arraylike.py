@@ -67,7 +67,9 @@ def __array__(self, dtype=None, copy=None):
         "Converting a traced value to a plain NumPy array (np.asarray, np.array, float(), "
         "math functions...) would silently drop its derivative. Keep computing with NumPy "
         "functions on it, build arrays with funcad.numpy.array / np.stack, or call "
-        "funcad.stop_gradient(x) first if you really want a constant.")
+        "funcad.stop_gradient(x) first if you really want a constant. SciPy functions that "
+        "convert their inputs (scipy.linalg.*, scipy.special.logsumexp, ...) have "
+        "differentiable twins in funcad.scipy (e.g. funcad.scipy.special.logsumexp).")
 
 
 def _conversion(kind):
