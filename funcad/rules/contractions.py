@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .broadcast import align, fit, ndim_of, reshape_p, shape_of, unbroadcast
+from .elementwise import conj_p, is_complex, real_if_real
 from .registry import UFUNCS, implements, primitive
 from .shape import transpose_p
 
@@ -20,12 +21,17 @@ def mT(x):
     return transpose_p(x, (1, 0))
 
 
+def mH(x):
+    """The conjugate transpose of the last two axes (the transpose for real ``x``)."""
+    return mT(conj_p(x)) if is_complex(x) else mT(x)
+
+
 def _matmul_vjp_x(g, ans, x, y):
-    return unbroadcast(matmul_p(g, mT(y)), shape_of(x), ndim_of(g) - ndim_of(ans))
+    return real_if_real(unbroadcast(matmul_p(g, mH(y)), shape_of(x), ndim_of(g) - ndim_of(ans)), x)
 
 
 def _matmul_vjp_y(g, ans, x, y):
-    return unbroadcast(matmul_p(mT(x), g), shape_of(y), ndim_of(g) - ndim_of(ans))
+    return real_if_real(unbroadcast(matmul_p(mH(x), g), shape_of(y), ndim_of(g) - ndim_of(ans)), y)
 
 
 def _matmul_jvp_x(t, ans, x, y):

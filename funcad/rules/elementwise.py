@@ -37,6 +37,18 @@ def is_complex(x) -> bool:
     return dt.kind == "c" if dt is not None else isinstance(v, complex)
 
 
+_REAL = np.dtype(float)
+
+
+def real_if_real(c, x):
+    """A cotangent for ``x``: its real part when ``x`` is real (torch's rule for a real
+    input of a complex computation)."""
+    if is_complex(c) and not is_complex(x):
+        from .ufuncs import real
+        return real(c)
+    return c
+
+
 def _same_shape(x, ans) -> bool:
     """True when ``x`` was not broadcast: no alignment or reduction is needed (fast path;
     ndarrays and NumPy scalars answer ``.shape`` without a conversion)."""
@@ -62,9 +74,9 @@ def _vjp(i, d):
     backward pass runs one short closure per node)."""
     def finish(c, g, ans, args):
         x = args[i]
-        if getattr(x, "shape", ()) == getattr(ans, "shape", ()):
-            return c
-        return unbroadcast(c, shape_of(x), ndim_of(g) - ndim_of(ans))
+        if getattr(x, "shape", ()) != getattr(ans, "shape", ()):
+            c = unbroadcast(c, shape_of(x), ndim_of(g) - ndim_of(ans))
+        return c if getattr(ans, "dtype", _REAL).kind != "c" else real_if_real(c, x)
 
     if d is ONE:
         return lambda g, ans, *args: finish(g, g, ans, args)

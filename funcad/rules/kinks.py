@@ -2,7 +2,7 @@
 
 | function | at | derivative |
 |---|---|---|
-| abs, fabs | 0 | 0 |
+| abs, fabs | 0 | 0 (complex: z/|z| elsewhere, 0 at 0) |
 | maximum, minimum | ties | 0.5 to each argument |
 | fmax, fmin | ties | all to the first argument (NaN: to the other) |
 | max, min, amax, amin (reductions) | ties | split evenly among the tied entries |
@@ -11,6 +11,7 @@
 | x ** y w.r.t. y | x == 0, y >= 0 | 0 |
 | sqrt | 0 | inf |
 | norm | 0 | 0 |
+| vector norm (linalg) | ord < 1: entries at 0; ord = +-inf: ties of abs(x) | 0; split evenly among the ties |
 """
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def _dtype(*xs):
 def abs_derivative(x):
     """sign(x): abs'(0) = 0."""
     return np.sign(value_of(x))
+
+
+def complex_sign(z, absz):
+    """z / |z| for complex z (0 at 0): the direction abs differentiates along."""
+    from .elementwise import where_p
+    zero = value_of(absz) == 0
+    return where_p(zero, 0, z / where_p(zero, 1, absz))
 
 
 def pick_first(x, y, cmp):
@@ -62,3 +70,27 @@ def power_dexponent(ans, x, y):
     from .elementwise import where_p
     from .ufuncs import log
     return where_p((x == 0) & (y >= 0), 0, ans * log(x))
+
+
+def vector_norm_partial(x, n, ord, axis):
+    """d||x||_ord / dx, given the norm ``n`` broadcast to ``x``'s shape (torch's
+    linalg.vector_norm backward): 0 where the norm is 0; for ``ord < 1`` also 0 at entries
+    equal to 0; ``ord = +-inf`` splits evenly among the entries tied for the extreme
+    ``abs(x)``. For complex ``x`` it is ``df/dRe + i df/dIm``. Written in funcad's own
+    operations (with "safe" denominators), so it differentiates again."""
+    from .elementwise import where_p
+    from .ufuncs import absolute, power
+    nz = value_of(n) == 0
+    ns = where_p(nz, 1, n)
+    if ord == 2:
+        return where_p(nz, 0, x / ns)
+    ax = absolute(x)
+    xz = value_of(ax) == 0
+    axs = where_p(xz, 1, ax)
+    unit = x / axs                                   # sign(x) (x/|x| if complex), 0 at 0
+    if ord == 1:
+        return unit
+    if np.isinf(ord):
+        return unit * tie_split(ax, n, axis)
+    d = unit * power(axs / ns, ord - 1)
+    return where_p((nz | xz) if ord < 1 else nz, 0, d)

@@ -6,7 +6,7 @@ import numpy as np
 from ..core import value_of
 from . import kinks
 from .broadcast import broadcast_p, core_shape, ndim_of, reshape_p, shape_of, sum_p
-from .elementwise import where_p
+from .elementwise import _scale, is_complex, where_p
 from .registry import deflinear, implements, primitive
 
 _NOVALUE = np._NoValue
@@ -79,7 +79,7 @@ def _prod_partial(ans, x, axis, nd, keepdims):
 
 
 prod_p.vjps = (lambda g, ans, x, axis, nd, keepdims:
-               expand_reduced(g, x, axis, nd, keepdims) * _prod_partial(ans, x, axis, nd, keepdims),)
+               _scale(expand_reduced(g, x, axis, nd, keepdims), _prod_partial(ans, x, axis, nd, keepdims)),)
 prod_p.jvps = (lambda t, ans, x, axis, nd, keepdims:
                sum_p(t * _prod_partial(ans, x, axis, nd, keepdims), axis, nd, keepdims),)
 
@@ -147,6 +147,9 @@ def _extreme(p, name):
         _check_out(out, name)
         if initial is not _NOVALUE or where is not _NOVALUE:
             raise NotImplementedError(f"{name}(..., initial=/where=) is not supported on traced values")
+        if is_complex(a):
+            raise NotImplementedError(f"{name} of complex values has no derivative (complex numbers "
+                                      f"are not ordered); reduce np.abs(z) or np.real(z) instead")
         return p(a, norm_axis(axis, ndim_of(a)), ndim_of(a), bool(keepdims))
     f.__name__ = name
     return f

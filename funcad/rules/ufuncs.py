@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from . import kinks
-from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, ufunc
+from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, ufunc
 from .registry import UFUNCS, nondiff
 
 LN2, LN10 = np.log(2.0), np.log(10.0)
@@ -37,7 +37,6 @@ for _p, _op in ((add, operator.add), (subtract, operator.sub), (multiply, operat
 UNARY = {
     negative:   NEG,
     positive:   ONE,
-    absolute:   lambda ans, x: kinks.abs_derivative(x),
     fabs:       lambda ans, x: kinks.abs_derivative(x),
     sqrt:       lambda ans, x: 0.5 / ans,
     cbrt:       lambda ans, x: 1 / (3 * ans ** 2),
@@ -89,6 +88,21 @@ BINARY = {
 
 for _p, _d in UNARY.items():
     defelementwise(_p, _d)
+
+
+# |z| is not holomorphic: for complex z its VJP is g * z/|z| and its JVP Re(conj(z/|z|) t)
+# (torch's convention); for real x both are the product with sign(x) (abs'(0) = 0).
+def _abs_vjp(g, ans, x):
+    return g * (kinks.complex_sign(x, ans) if is_complex(x) else kinks.abs_derivative(x))
+
+
+def _abs_jvp(t, ans, x):
+    if is_complex(x):
+        return real(t * conj_p(kinks.complex_sign(x, ans)))
+    return t * kinks.abs_derivative(x)
+
+
+absolute.vjps, absolute.jvps = (_abs_vjp,), (_abs_jvp,)
 for _p, _d in BINARY.items():
     defelementwise(_p, *_d)
 UFUNCS[np.true_divide] = divide

@@ -273,6 +273,25 @@ def _rows(x, lo, hi):
     return slice_axis_p(x, -n, lo, hi)
 
 
+def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1):
+    """Rows r0:r1 of the Jacobian, one backward sweep per kind of output.
+
+    A VJP follows torch's convention (``g -> J^H g`` for complex values), so for complex
+    outputs the rows are conjugated back: a holomorphic function's Jacobian comes out as
+    the complex matrix ``J``, as forward mode gives it. A real input of a complex output
+    needs a second sweep with ``i * e_k`` for the imaginary part of its rows.
+    """
+    seeds = basis_rows(out_leaves, r0, r1)
+    gs = pb(list(zip(out_leaves, seeds)))
+    if not any(np.result_type(value_of(o)).kind == "c" for o in out_leaves):
+        return gs
+    real_in = [np.result_type(value_of(x)).kind != "c" for x in in_leaves]
+    gs2 = pb([(o, None if s is None else s * 1j) for o, s in zip(out_leaves, seeds)]) if any(real_in) else gs
+    from ..rules.elementwise import conj_p
+    return [None if g is None else (g + 1j * g2 if r else conj_p(g))
+            for g, g2, r in zip(gs, gs2, real_in)]
+
+
 def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
     """All rows of d outputs / d inputs by batched backward sweeps: ``jac[i][j]`` has shape
     ``out_i.shape + in_j.shape`` (``None`` where output i does not reach input j)."""
@@ -284,8 +303,7 @@ def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
     pieces = [[] for _ in in_leaves]
     for r0 in range(0, total, step or 1):
         r1 = min(total, r0 + step)
-        seeds = basis_rows(out_leaves, r0, r1)
-        gs = pb(list(zip(out_leaves, seeds)))
+        gs = _pull_rows(pb, out_leaves, in_leaves, r0, r1)
         for j, g in enumerate(gs):
             pieces[j].append(g)
     jac = []
