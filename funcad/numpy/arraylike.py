@@ -42,6 +42,8 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     p = UFUNCS.get(ufunc)
     if p is None:
         raise _no_rule("the NumPy ufunc", f"numpy.{ufunc.__name__}")
+    if kwargs and ufunc.signature is not None:   # a gufunc (vecdot, matmul...): axes etc.
+        return p(*inputs, **kwargs)
     if kwargs:
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("casting", None)

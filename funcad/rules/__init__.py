@@ -1,5 +1,5 @@
 """Derivative rules, one module per family. Importing this package fills the dispatch
 tables (``registry.UFUNCS``, ``registry.FUNCTIONS``) that NumPy's protocols read."""
 from . import registry, broadcast, elementwise, kinks, ufuncs, reductions, shape, indexing  # noqa: F401
-from . import contractions, update, nondiff, manipulation, sorting, statistics, creation  # noqa: F401
+from . import contractions, einsum, update, nondiff, manipulation, sorting, statistics, creation  # noqa: F401
 from . import linalg, fft, special, stats  # noqa: F401

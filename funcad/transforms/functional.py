@@ -57,9 +57,31 @@ def _outputs(out, fn_name):
 
 
 def _v(v, fn_name):
+    """``v`` as a tuple of numeric arrays (integers are accepted, as torch accepts them)."""
     _, items = _as_tuple(v, "v", fn_name)
-    return tuple(to_input(x, f"{fn_name}: `v`" + (f" entry {i}" if len(items) > 1 else ""))
-                 for i, x in enumerate(items))
+    out = []
+    for i, x in enumerate(items):
+        what = f"{fn_name}: `v`" + (f" entry {i}" if len(items) > 1 else "")
+        if isinstance(x, Box):
+            out.append(x)
+            continue
+        a = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        if a.dtype.kind not in "biufc":
+            raise TypeError(f"{what} has dtype {a.dtype}; it must be numeric (an array of floats "
+                            f"shaped like what it multiplies).")
+        out.append(a)
+    return tuple(out)
+
+
+def _cast_like(vv, refs):
+    """``v`` in the dtype of the arrays it multiplies (torch casts it too)."""
+    out = []
+    for x, r in zip(vv, refs):
+        rd = np.result_type(value_of(r))
+        if rd.kind not in "fc":
+            rd = np.dtype(np.float64)
+        out.append(x if isinstance(x, Box) or x.dtype == rd else x.astype(rd))
+    return tuple(out)
 
 
 def _validate_v(v, other, is_other_tuple):
@@ -191,6 +213,7 @@ def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
         if v is not None:
             vv = _v(v, "vjp")
             _validate_v(vv, outs, is_out_tuple)
+            vv = _cast_like(vv, outs)
         else:
             if len(outs) != 1 or _size(outs[0]) != 1:
                 raise RuntimeError("The vector v can only be None if the user-provided function returns "
@@ -219,6 +242,7 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     if v is not None:
         vv = _v(v, "jvp")
         _validate_v(vv, xs, is_in_tuple)
+        vv = _cast_like(vv, xs)
     else:
         if len(xs) != 1 or _size(xs[0]) != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function "
@@ -416,6 +440,7 @@ def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
     if v is not None:
         vv = _v(v, fn_name)
         _validate_v(vv, xs, is_in_tuple)
+        vv = _cast_like(vv, xs)
     else:
         if len(xs) != 1 or _size(xs[0]) != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function "

@@ -1,0 +1,250 @@
+"""Robustness: bad input gets one clear error and the next call works; nothing is mutated
+or lost; deep graphs and repeated calls hold their memory; user exceptions pass through."""
+import gc
+import math
+import traceback
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import funcad
+import funcad.numpy as fnp
+from funcad import func as F
+
+x = np.array([0.5, -1.0, 2.0])
+f_vec = lambda z: np.sin(z) * z
+f_scalar = lambda z: np.sum(z ** 3)
+
+
+def next_call_works():
+    np.testing.assert_allclose(funcad.jacobian(f_vec, x), np.diag(np.cos(x) * x + np.sin(x)))
+    np.testing.assert_allclose(F.grad(f_scalar)(x), 3 * x ** 2)
+    np.testing.assert_allclose(funcad.hvp(f_scalar, x, x)[1], 6 * x * x)
+    assert gc.isenabled()
+
+
+def _set(z):
+    z[0] = 1.0
+    return z
+
+
+BAD = [
+    # func not callable
+    ("vjp-func", lambda: funcad.vjp(3, x), TypeError, "callable"),
+    ("jacobian-func", lambda: funcad.jacobian("f", x), TypeError, "callable"),
+    ("grad-func", lambda: F.grad(None), TypeError, "callable"),
+    # inputs of the wrong type
+    ("inputs-str", lambda: funcad.jacobian(f_vec, "abc"), TypeError, "str"),
+    ("inputs-dict", lambda: funcad.vjp(f_scalar, {"a": x}), TypeError, "dict"),
+    ("inputs-object", lambda: F.grad(f_scalar)(object()), TypeError, "object"),
+    ("inputs-int", lambda: funcad.jacobian(f_vec, np.arange(3)), TypeError, "astype"),
+    ("inputs-bool", lambda: funcad.hessian(f_scalar, np.ones(3, bool)), TypeError, "astype"),
+    ("inputs-object-array", lambda: funcad.vjp(f_scalar, np.array([1.0, None])), TypeError, "object"),
+    ("inputs-str-array", lambda: F.jacrev(f_vec)(np.array(["a", "b"])), TypeError, "string"),
+    ("inputs-none", lambda: funcad.jacobian(lambda a, b: a, (x, None)), TypeError, "NoneType"),
+    ("inputs-python-int", lambda: F.grad(lambda z: z * 2.0)(3), TypeError, "3.0"),
+    ("pytree-none-leaf", lambda: F.grad(lambda d: np.sum(d["a"]))({"a": x, "b": "s"}), TypeError, "str"),
+    # what func returns
+    ("returns-none", lambda: funcad.jacobian(lambda z: None, x), TypeError, "NoneType"),
+    ("returns-str", lambda: funcad.vjp(lambda z: "out", x), TypeError, "str"),
+    ("returns-list", lambda: funcad.jacobian(lambda z: [z, z], x), TypeError, "list"),
+    ("grad-non-scalar", lambda: F.grad(f_vec)(x), RuntimeError, "scalar"),
+    ("hessian-non-scalar", lambda: funcad.hessian(f_vec, x), RuntimeError, "single element"),
+    ("hvp-non-scalar", lambda: funcad.hvp(f_vec, x, x), RuntimeError, "single element"),
+    ("vhp-tuple", lambda: funcad.vhp(lambda z: (np.sum(z),), x, x), RuntimeError, "single"),
+    ("grad-int-output", lambda: F.grad(lambda z: np.sum(np.argsort(z)))(x), RuntimeError, "floating"),
+    ("strict-constant", lambda: funcad.vjp(lambda z: np.ones(3), x, np.ones(3), strict=True), RuntimeError, "does not require gradients"),
+    ("strict-unused", lambda: funcad.vjp(lambda a, b: a * 2, (x, x), np.ones(3), strict=True), RuntimeError, "independent of input 1"),
+    # v
+    ("v-missing", lambda: funcad.vjp(f_vec, x), RuntimeError, "can only be None"),
+    ("v-shape", lambda: funcad.vjp(f_vec, x, np.ones(2)), RuntimeError, "invalid size"),
+    ("v-structure", lambda: funcad.jvp(lambda a, b: a, (x, x), (x,)), RuntimeError, "invalid length"),
+    ("v-dtype", lambda: funcad.hvp(f_scalar, x, np.array(["a", "b", "c"])), TypeError, "numeric"),
+    ("vjp_fn-shape", lambda: F.vjp(f_vec, x)[1](np.ones(4)), RuntimeError, "shape"),
+    # argnums, has_aux
+    ("argnums-range", lambda: F.grad(lambda a, b: np.sum(a * b), argnums=2)(x, x), RuntimeError, "argnums"),
+    ("argnums-repeated", lambda: F.jacrev(lambda a, b: a * b, argnums=(1, 1))(x, x), RuntimeError, "unique"),
+    ("has_aux-not-pair", lambda: F.grad(f_scalar, has_aux=True)(x), RuntimeError, "aux"),
+    ("strategy", lambda: funcad.jacobian(f_vec, x, strategy="sideways"), AssertionError, "strategy"),
+    # inside the function
+    ("setitem", lambda: F.grad(lambda z: np.sum(_set(z)))(x), TypeError, r"at\(x\)"),
+    ("float", lambda: F.grad(lambda z: float(z[0]))(x), TypeError, "drop its derivative"),
+    ("int", lambda: F.grad(lambda z: z[int(z[0])])(x), TypeError, "drop its derivative"),
+    ("math", lambda: F.grad(lambda z: math.exp(z[0]))(x), TypeError, "drop its derivative"),
+    ("asarray", lambda: F.grad(lambda z: np.sum(np.asarray(z)))(x), TypeError, "drop its derivative"),
+    ("item", lambda: F.grad(lambda z: z[0].item())(x), TypeError, "drop its derivative"),
+    ("no-rule", lambda: F.grad(lambda z: np.sum(np.frexp(z)[0]))(x), NotImplementedError, "frexp"),
+    ("ufunc-out", lambda: F.grad(lambda z: np.sum(np.sin(z, out=np.empty(3))))(x), TypeError, "out="),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_gives_one_clear_error_and_the_next_call_works(call, exc, match):
+    with pytest.raises(exc, match=match) as info:
+        call()
+    assert str(info.value).strip()
+    next_call_works()
+
+
+class UserError(Exception):
+    pass
+
+
+def test_user_exceptions_propagate_unchanged_and_leave_no_state():
+    def broken(z):
+        y = np.sin(z)
+        raise UserError("from the user's code")
+
+    for call in (lambda: F.grad(broken)(x), lambda: funcad.jacobian(broken, x),
+                 lambda: funcad.jvp(broken, x, x), lambda: funcad.hessian(broken, x),
+                 lambda: F.jacfwd(broken)(x)):
+        with pytest.raises(UserError, match="from the user's code") as info:
+            call()
+        frames = [f.name for f in traceback.extract_tb(info.value.__traceback__)]
+        assert frames[-1] == "broken"
+        next_call_works()
+
+
+def test_keyboard_interrupt_mid_trace_leaves_no_state():
+    def interrupted(z):
+        for _ in range(100):
+            z = np.sin(z)
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        F.grad(lambda z: np.sum(interrupted(z)))(x)
+    next_call_works()
+
+
+arrays = st.lists(st.floats(-10, 10), min_size=1, max_size=4).map(np.array)
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=arrays, seed=st.integers(0, 1000))
+def test_no_public_call_mutates_inputs_v_or_closures(a, seed):
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=a.shape)
+    c = rng.normal(size=a.shape)
+    snap = [arr.tobytes() for arr in (a, v, c)]
+    g = lambda z: np.sin(z) * c + z ** 2
+    s = lambda z: np.sum(g(z) * c)
+    funcad.vjp(g, a, v)
+    funcad.jvp(g, a, v)
+    funcad.jacobian(g, a)
+    funcad.jacobian(g, a, strategy="forward-mode")
+    funcad.hessian(s, a)
+    funcad.hvp(s, a, v)
+    funcad.vhp(s, a, v)
+    F.grad(s)(a)
+    F.jacrev(g)(a)
+    F.jacfwd(g)(a)
+    F.vjp(g, a)[1](v)
+    F.jvp(g, (a,), (v,))
+    F.linearize(g, a)[1](v)
+    F.hessian(s)(a)
+    fnp.at(a)[0].set(1.0)
+    assert [arr.tobytes() for arr in (a, v, c)] == snap
+
+
+def test_nan_and_inf_propagate_and_never_raise():
+    z = np.array([np.nan, np.inf, -np.inf, 1.0])
+    with np.errstate(all="ignore"):
+        g = F.grad(lambda t: np.sum(t ** 2))(z)
+        J = funcad.jacobian(np.exp, z)
+    assert np.isnan(g[0]) and g[1] == np.inf and g[2] == -np.inf and g[3] == 2.0
+    assert np.isnan(J[0, 0]) and J[1, 1] == np.inf and J[2, 2] == 0.0
+
+
+def _chain(z, n):
+    for _ in range(n):
+        z = np.sin(z)
+    return z
+
+
+def test_graph_memory_is_proportional_to_its_length():
+    """Bytes per recorded node, measured: the peak while recording and pulling back."""
+    peaks = {}
+    for n in (20_000, 40_000):
+        gc.collect()
+        tracemalloc.start()
+        F.grad(lambda z: _chain(z, n))(np.array(0.3))
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    per_node = (peaks[40_000] - peaks[20_000]) / 20_000
+    print(f"\nbytes per graph node: {per_node:.0f}")
+    assert 0 < per_node < 1500
+    assert peaks[40_000] < 2.3 * peaks[20_000]
+
+
+def test_repeated_jacobians_do_not_grow_memory():
+    f = lambda z: np.tanh(z[::-1] * z) @ np.ones((3, 3))
+    for _ in range(200):
+        funcad.jacobian(f, x)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(10_000):
+        funcad.jacobian(f, x)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    assert grown < 100_000, f"memory grew by {grown} bytes over 10,000 jacobian calls"
+
+
+# -- fuzzing: random argument combinations at every public function ----------------------
+DOCUMENTED = (TypeError, RuntimeError, ValueError, NotImplementedError, AssertionError)
+FUNCS = {"square": (lambda z: z ** 2, lambda a: 2 * a), "sin": (np.sin, np.cos)}
+kinds = st.sampled_from(["f64", "f32", "int", "bool", "list", "float", "str", "none"])
+
+
+def make(kind, shape, rng):
+    base = rng.normal(size=shape)
+    return {"f64": base, "f32": base.astype(np.float32), "int": base.astype(int),
+            "bool": base > 0, "list": base.tolist(), "float": 0.5, "str": "x", "none": None}[kind]
+
+
+@settings(max_examples=150, deadline=None)
+@given(api=st.sampled_from(["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", "grad", "jacrev", "jacfwd"]),
+       fname=st.sampled_from(sorted(FUNCS)), kind=kinds, vkind=kinds,
+       shape=st.sampled_from([(), (1,), (3,), (2, 2)]), vshape=st.sampled_from([(), (1,), (3,), (2, 2)]),
+       tuple_in=st.booleans(), strict=st.booleans(), create_graph=st.booleans(),
+       vectorize=st.booleans(), strategy=st.sampled_from(["reverse-mode", "forward-mode", "bogus"]),
+       seed=st.integers(0, 100))
+def test_fuzz_public_functions(api, fname, kind, vkind, shape, vshape, tuple_in, strict, create_graph,
+                               vectorize, strategy, seed):
+    rng = np.random.default_rng(seed)
+    f, df = FUNCS[fname]
+    scalar = lambda z: np.sum(f(z))
+    a, v = make(kind, shape, rng), make(vkind, vshape, rng)
+    inputs = (a,) if tuple_in else a
+    kw = dict(create_graph=create_graph, strict=strict)
+    calls = {
+        "vjp": lambda: funcad.vjp(f, inputs, v, **kw),
+        "jvp": lambda: funcad.jvp(f, inputs, v, **kw),
+        "jacobian": lambda: funcad.jacobian(f, inputs, vectorize=vectorize, strategy=strategy, **kw),
+        "hessian": lambda: funcad.hessian(scalar, inputs, vectorize=vectorize, outer_jacobian_strategy=strategy, **kw),
+        "hvp": lambda: funcad.hvp(scalar, inputs, v, **kw),
+        "vhp": lambda: funcad.vhp(scalar, inputs, v, **kw),
+        "grad": lambda: F.grad(scalar)(a),
+        "jacrev": lambda: F.jacrev(f)(a),
+        "jacfwd": lambda: F.jacfwd(f)(a),
+    }
+    try:
+        res = calls[api]()
+    except DOCUMENTED as e:
+        assert str(e).strip(), f"{type(e).__name__} with an empty message"
+        next_call_works()
+        return
+    # it succeeded: then the input was a float array, and the answer must be right
+    xa = np.asarray(a, dtype=float)
+    if api in ("grad",):
+        np.testing.assert_allclose(res, df(xa), rtol=1e-5)
+    elif api in ("jacrev", "jacfwd"):
+        np.testing.assert_allclose(np.reshape(res, (xa.size, xa.size)), np.diag(np.ravel(df(xa))), rtol=1e-5)
+    elif api == "jacobian":
+        J = res[0] if tuple_in else res
+        np.testing.assert_allclose(np.reshape(J, (xa.size, xa.size)), np.diag(np.ravel(df(xa))), rtol=1e-5)
+    elif api in ("vjp", "jvp"):
+        out = res[1][0] if tuple_in and api == "vjp" else res[1]
+        np.testing.assert_allclose(np.ravel(out), np.ravel(df(xa) * np.asarray(v, dtype=float)), rtol=1e-5)
