@@ -30,6 +30,11 @@ def test_unary_ufuncs(f, x):
 
 a23 = rng.uniform(0.5, 1.5, (2, 3))
 b3 = rng.uniform(0.5, 1.5, 3)
+def test_heaviside_steps_in_x_and_passes_h0_at_zero():
+    check_grads(np.heaviside, (np.array([-1.0, 0.0, 2.0]), np.array([0.3, 0.5, 0.7])))
+    np.testing.assert_allclose(grad(lambda h: np.sum(np.heaviside(np.array([-1.0, 0.0, 2.0]), h)))(np.ones(3)), [0, 1, 0])
+
+
 BINARY = [np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.power, np.maximum,
           np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.logaddexp, np.logaddexp2,
           np.remainder, np.fmod]
@@ -51,7 +56,7 @@ def test_operators_and_reflected_operators(op):
 
 
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True)])
-@pytest.mark.parametrize("red", [np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std])
+@pytest.mark.parametrize("red", [np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.var, np.std])
 def test_reductions(red, axis, keepdims):
     a = rng.uniform(0.5, 1.5, (2, 3, 2))
     check_grads(lambda z: red(z, axis=axis, keepdims=keepdims), (a,))
@@ -94,6 +99,7 @@ SHAPE = [
     ("vstack", lambda z: np.vstack([z[0], z[1] ** 2])),
     ("hstack", lambda z: np.hstack([z[0], z[1] ** 2])),
     ("atleast_3d", lambda z: np.atleast_3d(z[0, 0]) ** 2),
+    ("atleast_1d-2d", lambda z: np.atleast_1d(z[0, 0, 0]) * np.atleast_2d(z[0, 0])),
     ("matrix_transpose", lambda z: np.matrix_transpose(z) ** 2),
 ]
 
@@ -111,7 +117,8 @@ INDEX = [
     ("int-array-repeated", lambda z: z[[0, 0, 2], 1] * np.array([1.0, 2.0, 3.0])),
     ("two-arrays", lambda z: z[[0, 2], [1, 0]]),
     ("split-advanced", lambda z: z[None][0, [0, 1], :][:, [1, 0]]),
-    ("bool-mask", lambda z: z[z > 1.0] ** 2),
+    ("bool-mask", lambda z: z[np.array([[True, False, True], [False, False, True], [True, True, False]])] ** 2),
+    ("bool-row-mask", lambda z: z[np.array([True, False, True]), 1:]),
     ("mixed", lambda z: z[1:, [2, 0, 2]]),
     ("iterate", lambda z: sum(row * k for k, row in enumerate(z))),
 ]

@@ -10,7 +10,8 @@ import operator
 import numpy as np
 
 from . import kinks
-from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, ufunc
+from ..core import value_of
+from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, mask, ufunc
 from .registry import UFUNCS, nondiff
 
 LN2, LN10 = np.log(2.0), np.log(10.0)
@@ -110,23 +111,25 @@ UFUNCS[np.true_divide] = divide
 # Piecewise-constant float functions: traced like torch's (connected), derivative zero.
 floor, ceil, trunc, rint, sign = (defelementwise(ufunc(f), ZERO) for f in (np.floor, np.ceil, np.trunc, np.rint, np.sign))
 
+# heaviside(x, h0): a step in x (derivative 0), and h0 where x == 0.
+heaviside = defelementwise(ufunc(np.heaviside), lambda ans, x, h: np.zeros(np.shape(value_of(x)), np.result_type(value_of(ans))),
+                           mask(lambda ans, x, h: x == 0))
+
 # Integer- and boolean-valued ufuncs: no derivative, computed on plain values.
 (floor_divide, greater, greater_equal, less, less_equal, equal,
- not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or, logical_not, logical_xor,
- heaviside) = (
+ not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or, logical_not, logical_xor) = (
     nondiff(f) for f in (np.floor_divide,
                          np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
                          np.not_equal, np.isfinite, np.isnan, np.isinf, np.signbit,
-                         np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-                         np.heaviside))
+                         np.logical_and, np.logical_or, np.logical_not, np.logical_xor))
 for _f in (floor_divide, greater, greater_equal, less, less_equal,
            equal, not_equal, isfinite, isnan, isinf, signbit, logical_and, logical_or,
-           logical_not, logical_xor, heaviside):
+           logical_not, logical_xor):
     UFUNCS[_f.impl] = _f
 
 
 # -- selection ---------------------------------------------------------------------------
-from .elementwise import mask, where_p  # noqa: E402
+from .elementwise import where_p  # noqa: E402
 from .registry import deflinear, implements, primitive  # noqa: E402
 
 clip_p = primitive(np.clip, "clip")
