@@ -247,4 +247,5 @@ def test_fuzz_public_functions(api, fname, kind, vkind, shape, vshape, tuple_in,
         np.testing.assert_allclose(np.reshape(J, (xa.size, xa.size)), np.diag(np.ravel(df(xa))), rtol=1e-5)
     elif api in ("vjp", "jvp"):
         out = res[1][0] if tuple_in and api == "vjp" else res[1]
-        np.testing.assert_allclose(np.ravel(out), np.ravel(df(xa) * np.asarray(v, dtype=float)), rtol=1e-5)
+        vv = np.ones_like(xa) if v is None else np.asarray(v, dtype=float)
+        np.testing.assert_allclose(np.ravel(out), np.ravel(df(xa) * vv), rtol=1e-5)

@@ -62,10 +62,8 @@ def power_dbase(x, y):
     from .elementwise import where_p
     from .ufuncs import power
     if isinstance(y, (int, float)) and not isinstance(y, bool):
-        if y == 2:          # the common square: one pass instead of a power
-            return 2 * x
-        if y == 1:
-            return 1.0
+        # Always y * x ** (y - 1), even for y = 2: torch's strict mode decides "depends on the
+        # input" by this graph (the Hessian of x ** 2 depends on x through x ** 1, as torch's).
         return y * power(x, y - 1) if y != 0 else np.zeros_like(value_of(x))
     return where_p(y == 0, 0, y * power(x, y - 1))
 

@@ -112,13 +112,21 @@ def _prep(a, axis, dtype, out, where, name):
     return a, norm_axis(axis, ndim_of(a))
 
 
-@implements(np.sum)
-def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    a, ax = _prep(a, axis, dtype, out, where, "sum")
-    if where is not _NOVALUE:
-        a = where_p(where, a, 0)
-    r = sum_p(a, ax, ndim_of(a), bool(keepdims))
-    return r if initial is _NOVALUE else r + initial
+def _accumulating(p, neutral, combine, name):
+    """NumPy's sum/prod signature over primitive ``p`` (``where`` fills with ``neutral``,
+    ``initial`` is combined at the end)."""
+    def f(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+        a, ax = _prep(a, axis, dtype, out, where, name)
+        if where is not _NOVALUE:
+            a = where_p(where, a, neutral)
+        r = p(a, ax, ndim_of(a), bool(keepdims))
+        return r if initial is _NOVALUE else combine(r, initial)
+    f.__name__ = name
+    return f
+
+
+sum = implements(np.sum)(_accumulating(sum_p, 0, lambda r, i: r + i, "sum"))
+prod = implements(np.prod)(_accumulating(prod_p, 1, lambda r, i: r * i, "prod"))
 
 
 @implements(np.mean)
@@ -131,15 +139,6 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
     n = int(np.prod([s[i] for i in ax])) if ax else 1
     r = sum_p(a, ax, len(s), bool(keepdims))
     return r / n if n else r * np.nan
-
-
-@implements(np.prod)
-def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    a, ax = _prep(a, axis, dtype, out, where, "prod")
-    if where is not _NOVALUE:
-        a = where_p(where, a, 1)
-    r = prod_p(a, ax, ndim_of(a), bool(keepdims))
-    return r if initial is _NOVALUE else r * initial
 
 
 def _extreme(p, name):

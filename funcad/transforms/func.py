@@ -63,6 +63,20 @@ class _Args:
         return tree[0] if self.single else tree
 
 
+class _AuxCatcher:
+    """Wrap ``call(*leaves) -> out`` so that, with ``has_aux``, the aux half of the pair is
+    kept aside (``.aux``) and only the output is differentiated."""
+
+    def __init__(self, call, has_aux: bool, name: str):
+        self.call, self.has_aux, self.name, self.aux = call, has_aux, name, None
+
+    def __call__(self, *leaves):
+        out = self.call(*leaves)
+        if self.has_aux:
+            out, self.aux = _split_aux(out, self.name)
+        return out
+
+
 def _split_aux(out, name):
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), "
@@ -118,14 +132,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     @functools.wraps(func)
     def grad_and_value_f(*args, **kwargs):
         a = _Args("grad", args, argnums)
-        aux = []
-
-        def flat(*leaves):
-            out = a.call(func, leaves, kwargs)
-            if has_aux:
-                out, x = _split_aux(out, "grad")
-                aux.append(x)
-            return out
+        flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "grad")
 
         out, pb = trace_vjp(flat, a.leaves)
         if isinstance(out, (tuple, list, dict)) or out is None:
@@ -140,7 +147,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
         g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
         value = _out(primal(out, pb.trace))
         if has_aux:
-            return g, (value, _strip(aux[0], pb.trace))
+            return g, (value, _strip(flat.aux, pb.trace))
         return g, value
 
     return grad_and_value_f
@@ -173,14 +180,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     check_callable(func, "vjp")
     leaves, pdef = tree_flatten(primals)
     leaves = [to_input(x, f"vjp: primal leaf {k}") for k, x in enumerate(leaves)]
-    aux = []
-
-    def flat(*xs):
-        out = func(*tree_unflatten(pdef, xs))
-        if has_aux:
-            out, a = _split_aux(out, "vjp")
-            aux.append(a)
-        return out
+    flat = _AuxCatcher(lambda *xs: func(*tree_unflatten(pdef, xs)), has_aux, "vjp")
 
     out, pb = trace_vjp(flat, leaves)
     out_leaves, odef = tree_flatten(out)
@@ -199,7 +199,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
 
     result = _strip(out, pb.trace)
     if has_aux:
-        return result, vjp_fn, _strip(aux[0], pb.trace)
+        return result, vjp_fn, _strip(flat.aux, pb.trace)
     return result, vjp_fn
 
 
@@ -217,14 +217,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     for k, (x, t) in enumerate(zip(leaves, tl)):
         if shape_of(x) != shape_of(t):
             raise RuntimeError(f"jvp: tangent {k} has shape {shape_of(t)} but its primal has shape {shape_of(x)}")
-    aux = []
-
-    def flat(*xs):
-        out = func(*tree_unflatten(pdef, xs))
-        if has_aux:
-            out, a = _split_aux(out, "jvp")
-            aux.append(a)
-        return out
+    flat = _AuxCatcher(lambda *xs: func(*tree_unflatten(pdef, xs)), has_aux, "jvp")
 
     out, trace = trace_jvp(flat, leaves, tl)
     ol, odef = tree_flatten(out)
@@ -232,7 +225,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     res = (tree_unflatten(odef, [_out(p) for p, _ in pt]),
            tree_unflatten(odef, [_like(t, p) for p, t in pt]))
     if has_aux:
-        return res + (_strip_jvp(aux[0], trace),)
+        return res + (_strip_jvp(flat.aux, trace),)
     return res
 
 
@@ -381,14 +374,7 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
     @functools.wraps(func)
     def jacrev_f(*args, **kwargs):
         a = _Args("jacrev", args, argnums)
-        aux = []
-
-        def flat(*leaves):
-            out = a.call(func, leaves, kwargs)
-            if has_aux:
-                out, x = _split_aux(out, "jacrev")
-                aux.append(x)
-            return out
+        flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "jacrev")
 
         out, pb = trace_vjp(flat, a.leaves)
         ol, odef = tree_flatten(out)
@@ -396,7 +382,7 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
             _check_output_leaf(o, "jacrev")
         jac = pull_jacobian(pb, ol, a.leaves, chunk_size)
         res = _assemble(a, odef, jac, a.leaves, [primal(o, pb.trace) for o in ol])
-        return (res, _strip(aux[0], pb.trace)) if has_aux else res
+        return (res, _strip(flat.aux, pb.trace)) if has_aux else res
 
     return jacrev_f
 
@@ -408,21 +394,14 @@ def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> C
     @functools.wraps(func)
     def jacfwd_f(*args, **kwargs):
         a = _Args("jacfwd", args, argnums)
-        aux = []
-
-        def flat(*leaves):
-            out = a.call(func, leaves, kwargs)
-            if has_aux:
-                out, x = _split_aux(out, "jacfwd")
-                aux.append(x)
-            return out
+        flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "jacfwd")
 
         outs, odef, jac, trace = push_jacobian(flat, a.leaves)
         for o in outs:
             _check_output_leaf(o, "jacfwd")
         res = _assemble(a, odef, jac, a.leaves, outs)
         if has_aux:
-            return res, _strip_jvp(aux[0], trace)
+            return res, _strip_jvp(flat.aux, trace)
         return res
 
     return jacfwd_f

@@ -95,6 +95,18 @@ def _validate_v(v, other, is_other_tuple):
             raise RuntimeError(f"{prefix}v has invalid size: should be {shape_of(eo)} but got {shape_of(ev)}.")
 
 
+def _vector(v, refs, is_tuple: bool, fn_name: str, what: str):
+    """``v`` checked against the arrays it multiplies, or the default one (torch's rule:
+    only when there is a single one-element array)."""
+    if v is not None:
+        vv = _v(v, fn_name)
+        _validate_v(vv, refs, is_tuple)
+        return _cast_like(vv, refs)
+    if len(refs) != 1 or _size(refs[0]) != 1:
+        raise RuntimeError(f"The vector v can only be None if {what} a single array with a single element.")
+    return (_ones(refs[0]),)
+
+
 def _check_requires_grad(values, kind: str, strict: bool, requires_grad) -> None:
     """torch's ``_check_requires_grad``: in strict mode, every value must depend on the inputs."""
     if not strict:
@@ -210,15 +222,7 @@ def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
         out, pb = trace_vjp(func, probe.box(xs))
         is_out_tuple, outs = _outputs(out, "vjp")
         _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
-        if v is not None:
-            vv = _v(v, "vjp")
-            _validate_v(vv, outs, is_out_tuple)
-            vv = _cast_like(vv, outs)
-        else:
-            if len(outs) != 1 or _size(outs[0]) != 1:
-                raise RuntimeError("The vector v can only be None if the user-provided function returns "
-                                   "a single array with a single element.")
-            vv = (_ones(outs[0]),)
+        vv = _vector(v, outs, is_out_tuple, "vjp", "the user-provided function returns")
         grads = pb(list(zip(outs, vv)))
         res = _fill_in_zeros(grads, xs, strict, create_graph, "back", probe.depends)
         outs = tuple(_post(primal(o, pb.trace), create_graph, probe) for o in outs)
@@ -239,15 +243,7 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     """
     check_callable(func, "jvp")
     is_in_tuple, xs = _inputs(inputs, "jvp")
-    if v is not None:
-        vv = _v(v, "jvp")
-        _validate_v(vv, xs, is_in_tuple)
-        vv = _cast_like(vv, xs)
-    else:
-        if len(xs) != 1 or _size(xs[0]) != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function "
-                               "is a single array with a single element.")
-        vv = (_ones(xs[0]),)
+    vv = _vector(v, xs, is_in_tuple, "jvp", "the input to the user-provided function is")
     probe = _Probe(strict and create_graph)
     try:
         boxed = probe.box(xs)
@@ -437,15 +433,7 @@ def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
     """hvp and vhp: forward-over-reverse, ``H v`` (= ``v^T H``: the Hessian is symmetric)."""
     check_callable(func, fn_name)
     is_in_tuple, xs = _inputs(inputs, fn_name)
-    if v is not None:
-        vv = _v(v, fn_name)
-        _validate_v(vv, xs, is_in_tuple)
-        vv = _cast_like(vv, xs)
-    else:
-        if len(xs) != 1 or _size(xs[0]) != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function "
-                               "is a single array with a single element.")
-        vv = (_ones(xs[0]),)
+    vv = _vector(v, xs, is_in_tuple, fn_name, "the input to the user-provided function is")
     probe = _Probe(strict and create_graph)
     try:
         grad_fn = _gradient(func, _single_output(fn_name, strict))
