@@ -48,6 +48,8 @@ class JVPTrace(Trace):
                     lower = True
             i += 1
         ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
+        if prim.jvp_all is not None:
+            return self._box(prim, ans, joint_jvp(prim, tans, ans, vals, kwargs))
         jvps = prim.jvps
         out = None
         for i, t in tans:
@@ -63,15 +65,30 @@ class JVPTrace(Trace):
         if out is None:
             return ans
         if prim.multiple_results:
-            return tuple(a if t is None else Dual._new(self, a, t) for a, t in zip(ans, out))
+            return self._box(prim, ans, out)
         d = _new_dual(Dual)
         d._trace = self
         d._p = ans
         d._t = out
         return d
 
+    def _box(self, prim, ans, out):
+        if out is None:
+            return ans
+        if prim.multiple_results:
+            return tuple(a if t is None else Dual._new(self, a, t) for a, t in zip(ans, out))
+        return Dual._new(self, ans, out)
+
 
 _new_dual = object.__new__
+
+
+def joint_jvp(prim, tans, ans, vals, kwargs):
+    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero)."""
+    tl = [None] * len(vals)
+    for i, t in tans:
+        tl[i] = t
+    return prim.jvp_all(tl, ans, *vals, **kwargs)
 
 
 _USER_ROOT = None

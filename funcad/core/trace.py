@@ -67,16 +67,20 @@ class Primitive:
     tangent. A rule of ``None`` marks the argument as not differentiable; a missing table
     (never defined) raises ``NotImplementedError`` when that mode reaches the primitive.
     ``multiple_results`` primitives return a tuple; their rules take and give tuples
-    (with ``None`` for a symbolic zero).
+    (with ``None`` for a symbolic zero). ``jvp_all(tangents, ans, *args, **kw)``, when set,
+    replaces the per-argument forward rules with one call given the list of tangents
+    (``None`` where zero): for primitives of many arguments, such as ``concatenate``, where
+    summing per-argument contributions would cost a full-size array each.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "multiple_results", "__dict__")
+    __slots__ = ("name", "impl", "vjps", "jvps", "jvp_all", "multiple_results", "__dict__")
 
     def __init__(self, impl: Callable, name: str | None = None, *, multiple_results: bool = False):
         self.impl = impl
         self.name = name or getattr(impl, "__name__", "primitive")
         self.vjps = None
         self.jvps = None
+        self.jvp_all = None   # optional: one forward rule taking every argument's tangent
         self.multiple_results = multiple_results
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl

@@ -106,11 +106,13 @@ class profile:
     def _wrap(self, prim):
         if prim in self._wrapped:
             return
-        self._wrapped[prim] = (prim.vjps, prim.jvps)
+        self._wrapped[prim] = (prim.vjps, prim.jvps, prim.jvp_all)
         if prim.vjps is not None:
             prim.vjps = _Timed(prim.vjps, self, prim.name, "backward")
         if prim.jvps is not None:
             prim.jvps = _Timed(prim.jvps, self, prim.name, "tangent")
+        if prim.jvp_all is not None:
+            prim.jvp_all = _Timed((prim.jvp_all,), self, prim.name, "tangent")[0]
 
     def __enter__(self):
         with profile._lock:
@@ -144,8 +146,8 @@ class profile:
 
     def __exit__(self, *exc):
         Primitive.__call__ = self._original_call
-        for prim, (v, j) in self._wrapped.items():
-            prim.vjps, prim.jvps = v, j
+        for prim, (v, j, a) in self._wrapped.items():
+            prim.vjps, prim.jvps, prim.jvp_all = v, j, a
         self._wrapped.clear()
         with profile._lock:
             profile._active = None

@@ -12,7 +12,7 @@ import numpy as np
 from ..core import value_of
 from .broadcast import broadcast_p, core_shape, ndim_of, reshape_p, shape_of, unbroadcast
 from .reductions import norm_axis
-from .registry import defjvp_argnum, deflinear, defvjp_argnum, implements, primitive
+from .registry import deflinear, defvjp_argnum, implements, primitive
 
 
 # -- transpose ---------------------------------------------------------------------------
@@ -78,15 +78,17 @@ def _concat_vjp(i, g, ans, *xs, axis):
     return slice_axis_p(g, axis, start, start + shape_of(xs[i])[axis])
 
 
-def _concat_jvp(i, t, ans, *xs, axis):
-    nb = ndim_of(t) - ndim_of(xs[i])
-    parts = [t if j == i else np.zeros(shape_of(t)[:nb] + shape_of(x), dtype=np.result_type(value_of(t)))
-             for j, x in enumerate(xs)]
-    return concat_p(*parts, axis=axis)
+def _concat_jvp_all(ts, ans, *xs, axis):
+    """All pieces' tangents joined at once (zeros for the constant pieces): one
+    full-size array, not one per piece."""
+    k = next(i for i, t in enumerate(ts) if t is not None)
+    lead = shape_of(ts[k])[:ndim_of(ts[k]) - ndim_of(xs[k])]
+    dt = np.result_type(*[value_of(t) for t in ts if t is not None])
+    return concat_p(*[t if t is not None else np.zeros(lead + shape_of(x), dt) for t, x in zip(ts, xs)], axis=axis)
 
 
 defvjp_argnum(concat_p, _concat_vjp)
-defjvp_argnum(concat_p, _concat_jvp)
+concat_p.jvp_all = _concat_jvp_all
 
 
 # -- NumPy's signatures -----------------------------------------------------------------

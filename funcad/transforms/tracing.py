@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from ..core import Box, Dual, JVPTrace, Node, VJPTrace, backward, value_of
-from ..core.forward import add_tangents
+from ..core.forward import add_tangents, joint_jvp
 from ..rules.broadcast import shape_of
 
 __all__ = ["trace_vjp", "trace_jvp", "Pullback", "to_input", "own", "primal", "basis_rows",
@@ -131,6 +131,10 @@ class Pullback:
                     x._g = t
                 for node in self.tape:
                     prim, args, kw, ans = node.prim, node.args, node.kwargs, node._p
+                    if prim.jvp_all is not None:
+                        tans = [(i, p._g) for i, p in node.parents if p._g is not None]
+                        node._g = joint_jvp(prim, tans, ans, args, kw) if tans else None
+                        continue
                     out = None
                     for i, parent in node.parents:
                         t = parent._g
