@@ -285,12 +285,26 @@ def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1):
             for g, g2, r in zip(gs, gs2, real_in)]
 
 
+#: Batched cotangents are bounded to this many elements per recorded value (32 MiB of
+#: float64): rows per backward sweep = CHUNK_ELEMENTS // (size of the largest value).
+CHUNK_ELEMENTS = 1 << 22
+
+
+def auto_chunk(pb: Pullback, total: int) -> int:
+    """Rows per backward sweep so that no batched cotangent exceeds CHUNK_ELEMENTS."""
+    if total <= 64:
+        return total
+    largest = max([_size(x._p) for x in pb.inputs] +
+                  [sum(_size(v) for v in n._p) if isinstance(n._p, tuple) else _size(n._p) for n in pb.tape] + [1])
+    return max(1, min(total, CHUNK_ELEMENTS // largest))
+
+
 def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
     """All rows of d outputs / d inputs by batched backward sweeps: ``jac[i][j]`` has shape
     ``out_i.shape + in_j.shape`` (``None`` where output i does not reach input j)."""
     sizes = [_size(o) for o in out_leaves]
     total = sum(sizes)
-    step = total if not chunk_size else int(chunk_size)
+    step = auto_chunk(pb, total) if chunk_size is None else int(chunk_size)
     if step < 1 and total:
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
     pieces = [[] for _ in in_leaves]
@@ -361,8 +375,9 @@ def _assemble(a: _Args, out_def, jac, in_leaves, outs):
 
 def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable:
-    """``f -> df/dx`` by reverse mode: all rows in one batched backward sweep (or sweeps of
-    ``chunk_size`` rows, bounding memory to ``chunk_size`` cotangents at a time).
+    """``f -> df/dx`` by reverse mode: all rows in one batched backward sweep, or in sweeps
+    of ``chunk_size`` rows. By default the rows per sweep are chosen so that no batched
+    cotangent holds more than 2**22 elements (32 MiB of float64) per recorded value.
 
     >>> import numpy as np, funcad
     >>> funcad.func.jacrev(np.sin)(np.zeros(2))
