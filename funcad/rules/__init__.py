@@ -2,4 +2,4 @@
 tables (``registry.UFUNCS``, ``registry.FUNCTIONS``) that NumPy's protocols read."""
 from . import registry, broadcast, elementwise, kinks, ufuncs, reductions, shape, indexing  # noqa: F401
 from . import contractions, einsum, update, nondiff, manipulation, sorting, statistics, creation  # noqa: F401
-from . import linalg, fft, special, stats  # noqa: F401
+from . import linalg, fft, special, stats, integrate  # noqa: F401
