@@ -32,47 +32,32 @@ class JVPTrace(Trace):
 
     __slots__ = ()
 
-    def process(self, prim, args, kwargs):
-        vals = list(args)
-        tans = []
-        lower = False   # any traced value of an outer transform left among the arguments?
-        i = 0
-        for a in args:
-            if isinstance(a, Box):
-                if a._trace is self:
-                    v = vals[i] = a._p
-                    tans.append((i, a._t))
-                    if isinstance(v, Box):
-                        lower = True
-                else:
-                    lower = True
-            i += 1
-        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
+    def box(self, prim, ans, vals, kwargs, owned):
         if prim.jvp_all is not None:
-            return self._box(prim, ans, joint_jvp(prim, tans, ans, vals, kwargs))
+            return self._duals(prim, ans, joint_jvp(prim, owned, ans, vals, kwargs))
         jvps = prim.jvps
         out = None
-        for i, t in tans:
+        for i, a in owned:
             try:
                 rule = jvps[i]
             except (TypeError, IndexError):
                 rule = prim.rule(jvps, i, "forward-mode")
             if rule is None:
                 continue
-            c = rule(t, ans, *vals, **kwargs)
+            c = rule(a._t, ans, *vals, **kwargs)
             if c is not None:
                 out = c if out is None else add_tangents(out, c)
         if out is None:
             return ans
         if prim.multiple_results:
-            return self._box(prim, ans, out)
+            return self._duals(prim, ans, out)
         d = _new_dual(Dual)
         d._trace = self
         d._p = ans
         d._t = out
         return d
 
-    def _box(self, prim, ans, out):
+    def _duals(self, prim, ans, out):
         if out is None:
             return ans
         if prim.multiple_results:
@@ -83,11 +68,12 @@ class JVPTrace(Trace):
 _new_dual = object.__new__
 
 
-def joint_jvp(prim, tans, ans, vals, kwargs):
-    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero)."""
+def joint_jvp(prim, owned, ans, vals, kwargs, tangent=lambda box: box._t):
+    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero);
+    ``owned`` holds (position, box) pairs, ``tangent`` reads a box's tangent."""
     tl = [None] * len(vals)
-    for i, t in tans:
-        tl[i] = t
+    for i, b in owned:
+        tl[i] = tangent(b)
     return prim.jvp_all(tl, ans, *vals, **kwargs)
 
 

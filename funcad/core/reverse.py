@@ -33,35 +33,20 @@ class VJPTrace(Trace):
         self.tape: list | None = []
         self.lock = threading.Lock()
 
-    def process(self, prim, args, kwargs):
+    def box(self, prim, ans, vals, kwargs, owned):
         tape = self.tape
         if tape is None:
             raise EscapedTraceError(
                 f"{prim.name!r} was called on a traced value from a transform that has already "
                 "returned (a value leaked out of the function, e.g. stored in a global). "
                 "Return it from the function instead.")
-        vals = list(args)
-        parents = []
-        lower = False   # any traced value of an outer transform left among the arguments?
-        i = 0
-        for a in args:
-            if isinstance(a, Box):
-                if a._trace is self:
-                    v = vals[i] = a._p
-                    parents.append((i, a))
-                    if isinstance(v, Box):
-                        lower = True
-                else:
-                    lower = True
-            i += 1
-        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         node = _new_node(Node)
         node._trace = self
         node._p = ans
         node.prim = prim
         node.args = vals
         node.kwargs = kwargs
-        node.parents = parents
+        node.parents = owned
         node._g = None
         tape.append(node)
         if prim.multiple_results:
@@ -78,20 +63,11 @@ class Node(Box):
     __slots__ = ("prim", "args", "kwargs", "parents", "_g")
 
     @classmethod
-    def _new(cls, trace, value, prim, args, kwargs, parents):
-        n = object.__new__(cls)
-        n._trace = trace
-        n._p = value
-        n.prim = prim
-        n.args = args
-        n.kwargs = kwargs
-        n.parents = parents
-        n._g = None
-        return n
-
-    @classmethod
     def leaf(cls, trace, value):
-        return cls._new(trace, value, None, (), None, ())
+        """An input of the graph: no primitive, no parents."""
+        n = _new_node(cls)
+        n._trace, n._p, n.prim, n.args, n.kwargs, n.parents, n._g = trace, value, None, (), None, (), None
+        return n
 
     def __repr__(self) -> str:
         name = self.prim.name if self.prim is not None else "input"

@@ -132,8 +132,8 @@ class Pullback:
                 for node in self.tape:
                     prim, args, kw, ans = node.prim, node.args, node.kwargs, node._p
                     if prim.jvp_all is not None:
-                        tans = [(i, p._g) for i, p in node.parents if p._g is not None]
-                        node._g = joint_jvp(prim, tans, ans, args, kw) if tans else None
+                        live = [(i, p) for i, p in node.parents if p._g is not None]
+                        node._g = joint_jvp(prim, live, ans, args, kw, lambda b: b._g) if live else None
                         continue
                     out = None
                     for i, parent in node.parents:
