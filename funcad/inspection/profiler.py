@@ -87,12 +87,13 @@ class profile:
             s = self._local.stack = []
         return s
 
-    def _enter(self):
-        self._stack().append([time.perf_counter(), 0.0])
+    def _enter(self, key=None):
+        """Open a timing; ``key`` marks whose call it is (the primitive, for forward calls)."""
+        self._stack().append([time.perf_counter(), 0.0, key])
 
     def _exit(self, name, phase, count=True):
         stack = self._stack()
-        start, child = stack.pop()
+        start, child, _ = stack.pop()
         elapsed = time.perf_counter() - start
         st = self.stats[name][phase]
         st.self_time += elapsed - child
@@ -126,20 +127,12 @@ class profile:
             prof._wrap(prim)
             stack = prof._stack()
             # a primitive calling itself one level down is the same call: count it once
-            outer = not stack or stack[-1][2:] != [prim]
-            stack.append([time.perf_counter(), 0.0, prim])
+            outer = not stack or stack[-1][2] is not prim
+            prof._enter(prim)
             try:
                 return original(prim, *args, **kwargs)
             finally:
-                start, child, _ = stack.pop()
-                elapsed = time.perf_counter() - start
-                st = prof.stats[prim.name]["forward"]
-                st.self_time += elapsed - child
-                if outer:
-                    st.count += 1
-                    st.total_time += elapsed
-                if stack:
-                    stack[-1][1] += elapsed
+                prof._exit(prim.name, "forward", outer)
 
         Primitive.__call__ = __call__
         return self

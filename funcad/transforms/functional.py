@@ -146,6 +146,14 @@ _NONE_MSG = {
 }
 
 
+def _record(func, xs, fn_name, strict):
+    """Run ``func`` recording its graph; its outputs checked as torch checks them."""
+    out, pb = trace_vjp(func, xs)
+    is_out_tuple, outs = _outputs(out, fn_name)
+    _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+    return pb, is_out_tuple, outs
+
+
 def _fill_in_zeros(grads, refs, strict, create_graph, stage, depends):
     """None (no path) -> zeros, or torch's strict-mode error for ``stage``."""
     res = []
@@ -219,9 +227,7 @@ def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     is_in_tuple, xs = _inputs(inputs, "vjp")
     probe = _Probe(strict and create_graph)
     try:
-        out, pb = trace_vjp(func, probe.box(xs))
-        is_out_tuple, outs = _outputs(out, "vjp")
-        _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+        pb, is_out_tuple, outs = _record(func, probe.box(xs), "vjp", strict)
         vv = _vector(v, outs, is_out_tuple, "vjp", "the user-provided function returns")
         grads = pb(list(zip(outs, vv)))
         res = _fill_in_zeros(grads, xs, strict, create_graph, "back", probe.depends)
@@ -248,9 +254,7 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     try:
         boxed = probe.box(xs)
         if strict:   # torch's double-backward trick, replayed structurally for its checks
-            out, pb = trace_vjp(func, boxed)
-            is_out_tuple, outs = _outputs(out, "jvp")
-            _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+            pb, is_out_tuple, outs = _record(func, boxed, "jvp", strict)
             seeds = VJPTrace()
             u = [Node.leaf(seeds, zeros_like(o)) for o in outs]
             grad_inputs = pb(list(zip(outs, u)))
@@ -310,9 +314,7 @@ def jacobian(func: Callable, inputs: Arrays, create_graph: bool = False, strict:
     is_in_tuple, xs = _inputs(inputs, "jacobian")
     probe = _Probe(strict and create_graph)
     try:
-        out, pb = trace_vjp(func, probe.box(xs))
-        is_out_tuple, outs = _outputs(out, "jacobian")
-        _check_requires_grad(outs, "outputs", strict, lambda o: own(o, pb.trace))
+        pb, is_out_tuple, outs = _record(func, probe.box(xs), "jacobian", strict)
         if vectorize and strict:
             raise RuntimeError("jacobian: `strict=True` and `vectorized=True` are not supported together. "
                                "Please either set `strict=False` or `vectorize=False`.")
