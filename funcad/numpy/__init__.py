@@ -21,6 +21,8 @@ from ..rules.shape import stack, expand_dims, astype  # noqa: F401
 _export(globals(), _np)
 _install()
 
+from . import fft, linalg  # noqa: E402,F401  (funcad.numpy.fft / .linalg, as in NumPy)
+
 
 def _has_box(x) -> bool:
     if isinstance(x, _Box):

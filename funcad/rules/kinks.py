@@ -15,6 +15,8 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import value_of
@@ -71,6 +73,8 @@ def power_dbase(x, y):
 def power_dexponent(ans, x, y):
     from .elementwise import where_p
     from .ufuncs import log
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0:
+        return ans * math.log(x)   # a Python scalar stays weak (NEP 50): float32 stays float32
     return where_p((x == 0) & (y >= 0), 0, ans * log(x))
 
 
