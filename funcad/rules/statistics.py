@@ -462,17 +462,14 @@ def correlate(a, v, mode="valid"):
     return _crop(full, (small - 1,), (big - small + 1,))
 
 
-try:
-    import scipy.signal as _signal
-except ImportError:  # pragma: no cover - SciPy is a dependency
-    _signal = None
-
-
-def _scipy_convolve(in1, in2, mode="full", method="auto"):
+def scipy_convolve(in1, in2, mode="full", method="auto"):
     """``scipy.signal.convolve`` (n-d; 'full', 'same' (shape of in1), 'valid'), by sliding
-    windows (``method`` is accepted; the result is the direct convolution)."""
+    windows (``method`` is accepted; the result is the direct convolution). Registered by
+    ``funcad.scipy.signal``: importing scipy.signal costs most of a second, so funcad only
+    does it when asked."""
     if not _traced(in1, in2):
-        return _signal.convolve(in1, in2, mode, method)
+        import scipy.signal
+        return scipy.signal.convolve(in1, in2, mode, method)
     s1, s2 = shape_of(in1), shape_of(in2)
     if len(s1) == 0 and len(s2) == 0:
         return in1 * in2
@@ -491,10 +488,6 @@ def _scipy_convolve(in1, in2, mode="full", method="auto"):
                          "every dimension")
     return _crop(full, tuple(min(a, b) - 1 for a, b in zip(s1, s2)),
                  tuple(abs(a - b) + 1 for a, b in zip(s1, s2)))
-
-
-if _signal is not None:
-    scipy_convolve = implements(_signal.convolve)(_scipy_convolve)
 
 
 # -- elementwise: sinc, nan_to_num, real_if_close, angle ------------------------------------------
