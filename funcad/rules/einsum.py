@@ -308,7 +308,7 @@ def vecdot(x1, x2, /, *, axis=-1):
 def _vector_last(x, name):
     if ndim_of(x) < 1:
         raise ValueError(f"{name}: the vector operand must have at least 1 dimension")
-    return reshape_p(x, shape_of(x) + (1,), 1)
+    return reshape_p(x, shape_of(x)[-1:] + (1,), 1)   # (..., n) -> (..., n, 1)
 
 
 def matvec(x1, x2, /):

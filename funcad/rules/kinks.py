@@ -7,7 +7,7 @@
 | fmax, fmin | ties | all to the first argument (NaN: to the other) |
 | max, min, amax, amin (reductions) | ties | split evenly among the tied entries |
 | clip | at a bound | 1 (the bound is inside the interval) |
-| x ** y w.r.t. x | y == 0 | 0 |
+| x ** y w.r.t. x | x == 0, y == 0 | 0 (elsewhere y * x ** (y - 1), exact to any order) |
 | x ** y w.r.t. y | x == 0, y >= 0 | 0 |
 | sqrt | 0 | inf |
 | norm | 0 | 0 |
@@ -67,7 +67,9 @@ def power_dbase(x, y):
         # Always y * x ** (y - 1), even for y = 2: torch's strict mode decides "depends on the
         # input" by this graph (the Hessian of x ** 2 depends on x through x ** 1, as torch's).
         return y * power(x, y - 1) if y != 0 else np.zeros_like(value_of(x))
-    return where_p(y == 0, 0, y * power(x, y - 1))
+    # torch masks where y == 0; masking only where x == 0 too gives the same first
+    # derivative everywhere and keeps d2/dxdy = 1/x at y == 0 (torch's mask zeroes it)
+    return where_p((y == 0) & (x == 0), 0, y * power(x, y - 1))
 
 
 def power_dexponent(ans, x, y):

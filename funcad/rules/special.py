@@ -93,9 +93,23 @@ def _polygamma(n, x):
 polygamma = implements(sp.polygamma)(primitive(_polygamma, "polygamma"))
 
 
+def weak(v):
+    """A constant computed from plain Python numbers, back as a Python float: NumPy would
+    return a float64 scalar, which promotes float32 arrays (NEP 50 keeps Python floats weak)."""
+    return float(v) if isinstance(v, np.floating) else v
+
+
+def like(c, x):
+    """A constant in ``x``'s dtype: SciPy's binary ufuncs have no float32 loop for a
+    Python-float first argument and would promote float32 ``x``."""
+    if isinstance(c, Box):
+        return c
+    return np.asarray(c, dtype=np.result_type(value_of(x)))
+
+
 def t_logpdf(z, df):
     """log of Student's t density (standardized), as SciPy's ``t._logpdf`` for finite df."""
-    return (gammaln(0.5 * (df + 1)) - gammaln(0.5 * df) - 0.5 * (log(df) + LOG_PI)
+    return (weak(gammaln(0.5 * (df + 1)) - gammaln(0.5 * df) - 0.5 * (log(df) + LOG_PI))
             - 0.5 * (df + 1) * log1p(z * z / df))
 
 
@@ -167,7 +181,8 @@ BINARY = {
 TERNARY = {
     betainc:   (no_closed_form("betainc", "a", " (scipy.stats.beta.cdf uses it)"),
                 no_closed_form("betainc", "b", " (scipy.stats.beta.cdf uses it)"),
-                lambda ans, a, b, x: exp(xlogy(a - 1, x) + xlog1py(b - 1, -x) - betaln(a, b))),
+                lambda ans, a, b, x: exp(xlogy(like(a - 1, x), x) + xlog1py(like(b - 1, x), -x)
+                                         - weak(betaln(a, b)))),
 }
 
 for _p, _d in UNARY.items():

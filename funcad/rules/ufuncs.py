@@ -5,6 +5,7 @@ differentiate again. Conventions at kinks (torch's) live in ``kinks``.
 """
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..core import value_of
 from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, mask, ufunc
 from .registry import UFUNCS, nondiff
 
-LN2, LN10 = np.log(2.0), np.log(10.0)
+LN2, LN10 = math.log(2.0), math.log(10.0)   # Python floats: weak scalars keep float32 (NEP 50)
 
 (negative, positive, absolute, sqrt, cbrt, square, reciprocal, exp, exp2, expm1, log, log2,
  log10, log1p, sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh,
