@@ -45,7 +45,7 @@ class VJPTrace(Trace):
         node._p = ans
         node.prim = prim
         node.args = vals
-        node.kwargs = kwargs
+        node.kwargs = kwargs or _NO_KWARGS   # most calls have none: share one empty dict
         node.parents = owned
         node._g = None
         tape.append(node)
@@ -55,6 +55,7 @@ class VJPTrace(Trace):
 
 
 _new_node = object.__new__
+_NO_KWARGS: dict = {}   # never mutated: rules receive **kwargs copies
 
 
 class Node(Box):
