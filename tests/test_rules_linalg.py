@@ -545,6 +545,9 @@ def test_svd_hermitian_refused():
         funcad.grad(lambda a: np.sum(np.linalg.svd(a, hermitian=True)[1]))(spd())
 
 
-def test_singular_matrix_raises_linalg_error():
-    with pytest.raises(np.linalg.LinAlgError):
-        funcad.grad(np.linalg.det)(np.ones((2, 2)))
+def test_det_derivative_at_singular_matrices_is_the_cofactor_matrix():
+    np.testing.assert_allclose(funcad.grad(np.linalg.det)(np.ones((2, 2))), [[1.0, -1.0], [-1.0, 1.0]], atol=1e-12)
+    stack = np.stack([np.ones((2, 2)), np.array([[2.0, 1.0], [1.0, 3.0]])])
+    np.testing.assert_allclose(funcad.func.jacfwd(lambda a: np.sum(np.linalg.det(a)))(stack),
+                               [[[1.0, -1.0], [-1.0, 1.0]], [[3.0, -1.0], [-1.0, 2.0]]], atol=1e-12)
+    check_grads(np.linalg.det, (np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),))

@@ -281,9 +281,39 @@ def _scalar_to_matrix(s):
     return reshape_p(s, (1, 1), 0)
 
 
-det_p.jvps = (lambda t, ans, a, scipy=False: ans * _trace2(solve_p(a, t)),)
-det_p.vjps = (lambda g, ans, a, scipy=False:
-              _scalar_to_matrix(g * (conj_p(ans) if _is_complex(ans) else ans)) * mH(inv_p(a)),)
+def _singular(ans, a) -> bool:
+    """A real matrix (or one of a stack) with det exactly 0: the inverse-based rules fail."""
+    return not _is_complex(a) and bool(np.any(value_of(ans) == 0))
+
+
+def _cofactors(a):
+    """adj(a)^T, the derivative of det, valid for singular real matrices too: from the SVD
+    a = U S V^T, it is det(U V^T) U diag(prod_{j != i} s_j) V^T (each product of the
+    other singular values, exact when some are 0)."""
+    from .reductions import prod_p
+    u, s, vh = svd_p(a)
+    n = shape_of(s)[-1]
+    others = prod_p(where_p(np.eye(n, dtype=bool), 1, broadcast_p(_row(s), shape_of(s)[:-1] + (n, n), ndim_of(s) + 1)),
+                    (-1,), ndim_of(s) + 1, False)
+    sign = det_p(_mm(u, vh))
+    return _scalar_to_matrix(sign) * _mm(u * _row(others), vh)
+
+
+def _det_jvp(t, ans, a, scipy=False):
+    if _singular(ans, a):
+        return _sum(_cofactors(a) * t, axis=(-2, -1))
+    return ans * _trace2(solve_p(a, t))
+
+
+def _det_vjp(g, ans, a, scipy=False):
+    if _singular(ans, a):
+        return _scalar_to_matrix(g) * _cofactors(a)
+    return _scalar_to_matrix(g * (conj_p(ans) if _is_complex(ans) else ans)) * mH(inv_p(a))
+
+
+# d det(A) = det(A) tr(A^-1 dA) where A is invertible, adj(A)^T : dA everywhere
+det_p.jvps = (_det_jvp,)
+det_p.vjps = (_det_vjp,)
 
 
 def _slogdet_impl(a):

@@ -1,90 +1,117 @@
 """The oracle: funcad's derivatives against SciPy finite differences.
 
-``check_grads`` compares whole Jacobians, order by order: the order-k derivative computed
-by funcad (forward mode: ``jacfwd`` applied k times; reverse mode: ``jacrev`` k times) with
-the finite-difference Jacobian of the order-(k-1) derivative, so each order's rules are
-checked on their own. Finite differences come from ``scipy.differentiate.jacobian``
-(Richardson extrapolation), whose error estimate sets the tolerance.
+``check_grads`` checks one order at a time. The order-k derivative computed by funcad
+(forward mode: ``jacfwd`` applied k times; reverse mode: ``jacrev`` k times, each a batched
+sweep, so the rules' batch handling is exercised too) is compared with the
+finite-difference Jacobian of the order-(k-1) derivative, which was itself checked one step
+before. Each order's rules are thus checked on their own, and a first-order error is
+reported as one, not as a confusing second-order one.
+
+The function is seen as a map between flat real vectors (:mod:`.flatten`): pytrees of
+arguments and results, complex values split into real and imaginary parts, integers passed
+through as constants. Finite differences (:mod:`.finite_differences`) are SciPy's, with
+their error estimates setting the tolerance (:mod:`.compare`); a failure raises an
+``AssertionError`` whose message (:mod:`.report`) names the worst entry and hints at the
+cause.
+
+Large inputs are checked along random directions: ``c -> W · f(x + U c)`` for a few unit
+directions ``U`` (and ``W`` on the output side), a small map whose derivatives are those
+of ``f`` in those directions; a wrong rule shows in almost every direction.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import differentiate
 
-from ..pytree import tree_flatten, tree_unflatten
+from ..core import value_of
 from ..transforms.func import jacfwd, jacrev
+from . import finite_differences as fdiff
+from . import report
+from .compare import compare
+from .flatten import Flat, Projected
 
-__all__ = ["check_grads", "numerical_jacobian"]
+__all__ = ["check_grads", "FULL_SIZE", "DIRECTIONS"]
 
 _JAC = {"fwd": jacfwd, "rev": jacrev}
 
-
-def _flat_fn(f: Callable, args: Sequence, dtype):
-    """``f`` as a map R^n -> R^m of plain float64 vectors (for finite differences)."""
-    leaves, d = tree_flatten(tuple(args))
-    shapes = [np.shape(x) for x in leaves]
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def unflat(v):
-        parts, off = [], 0
-        for s, n in zip(shapes, sizes):
-            parts.append(np.asarray(v[off:off + n], dtype=dtype).reshape(s))
-            off += n
-        return tree_unflatten(d, parts)
-
-    def g(v):
-        out = f(*unflat(v))
-        ol, _ = tree_flatten(out)
-        return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in ol]) if ol else np.zeros(0)
-
-    x0 = np.concatenate([np.ravel(np.asarray(x, dtype=np.float64)) for x in leaves]) if leaves else np.zeros(0)
-    return g, x0
+FULL_SIZE = 32   # with directions="auto": more inputs (outputs) than this are projected
+DIRECTIONS = 4   # ... onto this many random directions
 
 
-def numerical_jacobian(g: Callable, x0: np.ndarray, step: float | None = None):
-    """Finite-difference Jacobian of ``g: R^n -> R^m`` at ``x0`` and its error estimate.
+def _next_order(g: Callable, n: int, mode: str) -> Callable:
+    """The Jacobian of ``g`` (a function of ``n`` real parts returning a flat vector) as
+    one flat vector: the next order's derivative, in the form ``g`` has."""
+    from .. import numpy as fnp
+    jac = _JAC[mode](g, argnums=tuple(range(n)))
 
-    ``scipy.differentiate.jacobian`` evaluates ``g`` on batches of points; ``g`` here takes
-    one point at a time, so the batch is evaluated point by point (the documented fallback
-    for functions that cannot take batched evaluations).
-    """
-    m = np.size(g(x0))
+    def derivative(*parts):
+        blocks = jac(*parts)
+        m = np.shape(value_of(blocks[0]))[0]
+        mats = [fnp.reshape(b, (m, -1)) for b in blocks]
+        return fnp.ravel(mats[0] if len(mats) == 1 else fnp.concatenate(mats, axis=1))
 
-    def batched(X):
-        X = np.asarray(X)
-        flat = X.reshape(X.shape[0], -1)
-        out = np.stack([g(flat[:, k]) for k in range(flat.shape[1])], axis=-1)
-        return out.reshape((m,) + X.shape[1:])
-
-    kw = {} if step is None else {"initial_step": step}
-    res = differentiate.jacobian(batched, x0, **kw)
-    return np.asarray(res.df).reshape(m, x0.size), np.asarray(res.error).reshape(m, x0.size)
+    return derivative
 
 
-def _derivative(f, args, k: int, mode: str):
-    """The order-k derivative of ``f`` in ``mode`` as a function of the same arguments,
-    returning one flat vector (so that the next order's Jacobian is a matrix)."""
-    if k == 0:
-        return f
-    n = len(args)
-    prev = _derivative(f, args, k - 1, mode)
+def _modes(modes) -> tuple:
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    for m in modes:
+        if m not in _JAC:
+            raise ValueError(f"check_grads: unknown mode {m!r}; use 'fwd' and/or 'rev', e.g. modes=('fwd', 'rev')")
+    if not modes:
+        raise ValueError("check_grads: modes is empty; use modes=('fwd', 'rev') or one of them")
+    return modes
 
-    def flat_prev(*a):
-        out = prev(*a)
-        ol, _ = tree_flatten(out)
-        from ..numpy import concatenate, ravel
-        return concatenate([ravel(o) for o in ol]) if len(ol) > 1 else ravel(ol[0])
 
-    return _JAC[mode](flat_prev, argnums=tuple(range(n)))
+def _problem(flat: Flat, directions, seed: int):
+    if directions is None:
+        return flat
+    if directions == "auto":
+        r = DIRECTIONS if flat.N > FULL_SIZE else None
+        s = DIRECTIONS if flat.m > FULL_SIZE else None
+    elif isinstance(directions, (int, np.integer)) and not isinstance(directions, bool) and directions > 0:
+        r = int(directions) if flat.N > directions else None
+        s = int(directions) if flat.m > directions else None
+    else:
+        raise ValueError(f"check_grads: directions must be 'auto', None or a positive int, got {directions!r}")
+    if r is None and s is None:
+        return flat
+    return Projected(flat, r, s, seed)
 
 
 def check_grads(f: Callable, args, order: int = 2, modes: Sequence[str] = ("fwd", "rev"),
-                atol: float | None = None, rtol: float | None = None) -> None:
-    """Check funcad's derivatives of ``f`` at ``args`` to ``order`` in each of ``modes``
-    ("fwd", "rev") against finite differences; raise AssertionError with a report on the
-    worst disagreement.
+                atol: float | None = None, rtol: float | None = None, *,
+                directions: int | str | None = "auto", seed: int = 0) -> None:
+    """Check funcad's derivatives of ``f`` at ``args`` against finite differences.
+
+    Every derivative up to ``order`` is checked in each of ``modes`` (``"fwd"``: jacfwd,
+    ``"rev"``: jacrev); raises ``AssertionError`` with a report (the derivative, its worst
+    entry, funcad's and the finite-difference values, errors, the finite-difference
+    error estimate, hints) at the first order where they disagree.
+
+    Args:
+        f: the function; ``f(*args)`` returns an array or a pytree of arrays (integer
+            and boolean outputs are ignored; complex ones are checked by their real and
+            imaginary parts).
+        args: the point: a tuple of arguments (a single array is taken as ``(array,)``),
+            each an array or a pytree of arrays. Floating and complex leaves are
+            differentiated; other leaves (integers, strings, None) are constants.
+        order: highest derivative order to check.
+        modes: ``("fwd", "rev")`` or one of them.
+        atol, rtol: replace the default tolerances (float64: rtol 1e-6, atol relative
+            to the size of the entries; float32: rtol 1e-3, atol 1e-4 of the largest
+            entry). The finite differences' own error estimate is always added.
+        directions: ``"auto"`` checks the full Jacobian when there are at most 32 inputs
+            (outputs), and otherwise along 4 random unit directions; an int sets that
+            number of directions; ``None`` always checks the full Jacobian.
+        seed: seed of the random directions.
+
+    Finite differences are taken in float64 even for float32 inputs (the function is
+    evaluated on float64 copies), so the reference is accurate and only funcad's own
+    rounding is tolerated. The dtype of the derivatives is checked too: float32 in,
+    float32 out.
 
     >>> import numpy as np
     >>> from funcad.testing import check_grads
@@ -92,45 +119,84 @@ def check_grads(f: Callable, args, order: int = 2, modes: Sequence[str] = ("fwd"
     """
     if not isinstance(args, tuple):
         args = (args,)
-    leaves, _ = tree_flatten(args)
-    dtype = np.result_type(*leaves) if leaves else np.float64
-    single = dtype == np.float32
-    rtol = (2e-2 if single else 1e-5) if rtol is None else rtol
-    for mode in modes:
-        if mode not in _JAC:
-            raise ValueError(f"check_grads: unknown mode {mode!r}; use 'fwd' and/or 'rev'")
-        for k in range(1, order + 1):
-            lower = _derivative(f, args, k - 1, mode)
-            g, x0 = _flat_fn(lower, args, dtype)
-            fd, err = numerical_jacobian(g, x0, step=0.05)
-            ad_fn = _derivative(f, args, k, mode)
-            ad_out = ad_fn(*args)
-            ad = _as_matrix(ad_out, fd.shape)
-            scale = max(1.0, float(np.max(np.abs(fd))) if fd.size else 1.0)
-            a = (1e-6 if not single else 1e-3) * scale if atol is None else atol
-            tol = a + rtol * np.abs(fd) + (10 * np.nan_to_num(err, nan=0.0) if atol is None else 0)
-            bad = ~(np.abs(ad - fd) <= tol) & ~(np.isnan(ad) & np.isnan(fd))
-            if np.any(bad):
-                raise AssertionError(_report(f, k, mode, ad, fd, err, bad))
+    modes = _modes(modes)
+    if not isinstance(order, (int, np.integer)) or order < 0:
+        raise ValueError(f"check_grads: order must be a non-negative int, got {order!r}")
+    flat = Flat(f, args)
+    if flat.m == 0 or order == 0:
+        return
+    prob = _problem(flat, directions, seed)
+    projected = ""
+    if prob is not flat:
+        projected = (f"  (checked along random directions, seed={seed}: u0, u1, ... are unit directions in the "
+                     f"{flat.N} input coordinates, w0, w1, ... in the {flat.m} outputs; pass directions=None for "
+                     f"the full Jacobian)")
+    parts = prob.part_values()
+    n = len(parts)
+    derivs = {m: prob.g0 for m in modes}
+    reference = None                    # the order-(k-1) derivative (None: f itself)
+    fvals = prob.f0
+    prev_dtype = np.result_type(value_of(prob.g0(*parts)))
+    lower = max(float(np.max(np.abs(np.nan_to_num(fvals)), initial=0.0)),
+                report.working_scale(flat.g0, flat.part_values()) / max(1.0, float(np.max(np.abs(flat.x0)))))
+    for k in range(1, order + 1):
+        derivs = {m: _next_order(derivs[m], n, m) for m in modes}
+        M = prob.m * prob.N ** (k - 1)
+        ads, dtype_errors = {}, []
+        for m in modes:
+            ads[m], problem = _evaluate(derivs[m], parts, f, k, m, (M, prob.N), flat.dtype, prev_dtype)
+            if problem:
+                dtype_errors.append(problem)
+        scale = max(float(np.max(np.abs(np.nan_to_num(a)), initial=0.0)) for a in ads.values())
+        try:
+            fd = fdiff.jacobian(lambda V: prob.values(V, reference), prob.x0, M, scale=scale)
+        except Exception as e:
+            if reference is None:       # f itself failed near the point: the caller's to see
+                raise
+            raise AssertionError(report.crashed(f, k - 1, modes[0], e) + " (at a point near the one checked, "
+                                 "while taking finite differences of it)") from e
+        work = report.working_scale(reference or prob.g0, prob.part_values(np.float64))
+        comps = {m: compare(ads[m], fd, fvals, flat.dtype, atol, rtol, max(lower, work), work) for m in modes}
+        if not all(c.ok for c in comps.values()):
+            hints = report.graph_hints(flat.g0, flat.part_values())
+            raise AssertionError(report.failure(prob, f, k, comps, hints, report.point_repr(args), projected))
+        if dtype_errors:
+            raise AssertionError("\n".join(dtype_errors) + "\n  (the values agree with finite differences)")
+        loose = max(int(c.loose.sum()) for c in comps.values())
+        if loose:
+            warnings.warn(f"check_grads: {loose} entries of the {report.ordinal(k)} derivative of "
+                          f"{getattr(f, '__name__', 'f')} were accepted only thanks to the finite differences' "
+                          f"error estimate (too inaccurate to tell there: is f smooth near the point?)",
+                          stacklevel=2)
+        reference = derivs[modes[0]]
+        fvals = prob.values(prob.x0[:, None], reference)[:, 0]
+        prev_dtype = ads[modes[0]].dtype
+        lower = max(lower, scale)
 
 
-def _as_matrix(out, shape):
-    leaves, _ = tree_flatten(out)
-    m, n = shape
-    blocks = [np.asarray(x, dtype=np.float64) for x in leaves]
-    # jac results: for argnums tuple, one block per input with shape out.shape + in.shape
-    cols = [b.reshape(m, -1) for b in blocks]
-    return np.concatenate(cols, axis=1) if cols else np.zeros(shape)
-
-
-def _report(f, k, mode, ad, fd, err, bad):
-    diff = np.where(bad, np.abs(ad - fd), -np.inf)
-    i, j = np.unravel_index(np.argmax(diff), diff.shape)
-    name = getattr(f, "__name__", repr(f))
-    absd = abs(ad[i, j] - fd[i, j])
-    rel = absd / max(abs(fd[i, j]), 1e-300)
-    return (f"check_grads: order-{k} derivative of {name} in {'forward' if mode == 'fwd' else 'reverse'} "
-            f"mode disagrees with finite differences at {int(bad.sum())} of {bad.size} entries.\n"
-            f"  worst entry: output {i}, input {j}\n"
-            f"  funcad: {ad[i, j]!r}\n  finite differences: {fd[i, j]!r} (error estimate {err[i, j]:.3g})\n"
-            f"  absolute error: {absd:.3g}, relative error: {rel:.3g}")
+def _evaluate(deriv, parts, f, k, mode, shape, in_dtype, prev_dtype):
+    """funcad's order-k derivative at the point as an (M, N) matrix, and what is wrong
+    with its dtype ("" if nothing). A crash becomes an AssertionError; a complex result
+    (for real coordinates) is compared by its real part, then reported."""
+    name = getattr(f, "__name__", "f")
+    try:
+        v = np.asarray(value_of(deriv(*parts)))
+    except NotImplementedError:
+        raise
+    except Exception as e:
+        raise AssertionError(report.crashed(f, k, mode, e)) from e
+    if v.size != shape[0] * shape[1]:
+        raise AssertionError(
+            f"check_grads: funcad's {report.ordinal(k)} derivative of {name} in {report.MODE_NAMES[mode]} has "
+            f"{v.size} entries, expected {shape[0]}x{shape[1]}")
+    problem = ""
+    if v.dtype.kind == "c":
+        problem = (f"check_grads: funcad's {report.ordinal(k)} derivative of {name} in {report.MODE_NAMES[mode]} "
+                   f"came out complex ({v.dtype}) although it is taken with respect to real coordinates: "
+                   f"derivatives for real inputs must be real (torch keeps the real part).")
+        v = v.real
+    elif np.dtype(prev_dtype) == in_dtype and v.dtype != in_dtype:
+        problem = (f"check_grads: funcad's {report.ordinal(k)} derivative of {name} in {report.MODE_NAMES[mode]} "
+                   f"has dtype {v.dtype}, but the inputs and the function are {in_dtype}: derivatives keep the "
+                   f"inputs' precision ({in_dtype} in, {in_dtype} out).")
+    return v.reshape(shape), problem
