@@ -16,25 +16,12 @@ import funcad
 import funcad.scipy.special as fs
 from funcad.testing import check_grads
 
+from _util import A, check, traced_value  # noqa: E402
+
 COVERAGE = """beta betainc betaln digamma erf erfc erfcinv erfinv expit gamma gammainc gammaincc
 gammaln gammasgn i0 i1 iv ive j0 j1 jn logit logsumexp multigammaln polygamma psi rgamma y0
 y1 yn ndtr log_ndtr ndtri softmax log_softmax xlogy xlog1py entr kv k0 k1 i0e i1e erfcx
 log_expit zeta""".split()
-
-
-def check(f, *args, s=1.0, order=2, **kw):
-    """check_grads of ``f`` at ``args``, through the scaling ``u -> s * u``."""
-    check_grads(lambda *u: f(*[s * ui for ui in u]), tuple(np.asarray(a) / s for a in args),
-                order=order, **kw)
-
-
-def traced_value(f, *args):
-    """f's value computed on traced inputs (reverse mode)."""
-    return funcad.func.vjp(f, *args)[0]
-
-
-def A(*v):
-    return np.array(v, dtype=float)
 
 
 # name: (points, scale). Points are inside the domain and > 0.5 * scale from its edges and

@@ -13,19 +13,7 @@ import funcad
 import funcad.scipy.stats as fst
 from funcad.testing import check_grads
 
-
-def check(f, *args, s=1.0, order=2, **kw):
-    """check_grads of ``f`` at ``args``, through the scaling ``u -> s * u``."""
-    check_grads(lambda *u: f(*[s * ui for ui in u]), tuple(np.asarray(a) / s for a in args),
-                order=order, **kw)
-
-
-def traced_value(f, *args):
-    return funcad.func.vjp(f, *args)[0]
-
-
-def A(*v):
-    return np.array(v, dtype=float)
+from _util import A, check, traced_value  # noqa: E402
 
 
 def method(dist, name):

@@ -84,17 +84,23 @@ def jacobian(values: Callable, x0: np.ndarray, M: int, *, scale: float = 0.0,
         nit = np.asarray(res.nit).reshape(M, N)
         step = (h0 * mult)[None, :] / 2.0 ** np.maximum(nit - 1, 0)
         ok = np.isfinite(df) & np.isfinite(err) & (status != -3)
-        if best is None:
-            best = [df, err, step, status, ok]
-        else:
-            take = ~best[4] & ok
-            for b, new in zip(best[:4], (df, err, step, status)):
-                b[take] = new[take]
-            best[4] |= ok
+        best = _keep_first_good(best, df, err, step, status, ok)
         if best[4].all():
             break
     df, err, step, status, _ = best
     return FDResult(df, err, step, status, method, seen)
+
+
+def _keep_first_good(best, df, err, step, status, ok):
+    """Merge a retry (smaller steps) into ``best``: entries that were not yet good take the
+    retry's values where those are good."""
+    if best is None:
+        return [df, err, step, status, ok]
+    take = ~best[4] & ok
+    for b, new in zip(best[:4], (df, err, step, status)):
+        b[take] = new[take]
+    best[4] |= ok
+    return best
 
 
 def hessian(values: Callable, x0: np.ndarray, *, method: str = "") -> FDResult:
@@ -119,13 +125,7 @@ def hessian(values: Callable, x0: np.ndarray, *, method: str = "") -> FDResult:
         # Second differences lose eps |f| / h^2 to roundoff; SciPy does not report the
         # final step, so take a few halvings of the first (``step`` is h^2 here).
         step = np.full((N, N), (h * mult / 8) ** 2)
-        if best is None:
-            best = [df, err, step, status, ok]
-        else:
-            take = ~best[4] & ok
-            for b, new in zip(best[:4], (df, err, step, status)):
-                b[take] = new[take]
-            best[4] |= ok
+        best = _keep_first_good(best, df, err, step, status, ok)
         if best[4].all():
             break
     df, err, step, status, _ = best
