@@ -16,7 +16,7 @@ from ..core import Box, value_of
 from ..pytree import tree_flatten, tree_unflatten
 from ..rules.broadcast import reshape_p, shape_of
 from ..rules.shape import astype, concatenate, transpose
-from .tracing import (Pullback, basis_rows, check_callable, own, primal, split, to_input,
+from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, own, primal, split, to_input,
                       trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
@@ -130,6 +130,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     check_callable(func, "grad_and_value")
 
     @functools.wraps(func)
+    @keeps_gc_paused
     def grad_and_value_f(*args, **kwargs):
         a = _Args("grad", args, argnums)
         flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "grad")
@@ -387,6 +388,7 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
     check_callable(func, "jacrev")
 
     @functools.wraps(func)
+    @keeps_gc_paused
     def jacrev_f(*args, **kwargs):
         a = _Args("jacrev", args, argnums)
         flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "jacrev")

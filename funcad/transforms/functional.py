@@ -22,7 +22,7 @@ from ..core import Box, Node, VJPTrace, value_of
 from ..rules.broadcast import shape_of
 from ..rules.shape import reshape, stack
 from .func import pull_jacobian, push_jacobian
-from .tracing import Pullback, check_callable, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
+from .tracing import Pullback, check_callable, keeps_gc_paused, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -211,6 +211,7 @@ def _ones(x):
 
 
 # -- vjp / jvp ----------------------------------------------------------------------------
+@keeps_gc_paused
 def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
         strict: bool = False):
     """Vector-Jacobian product ``v^T J`` of ``func`` at ``inputs`` (reverse mode).
@@ -276,6 +277,7 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
 
 
 # -- jacobian -----------------------------------------------------------------------------
+@keeps_gc_paused
 def jacobian(func: Callable, inputs: Arrays, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: block ``[i][j]`` has shape
@@ -388,6 +390,7 @@ def _gradient(func, check):
     return grad_fn
 
 
+@keeps_gc_paused
 def hessian(func: Callable, inputs: Arrays, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
     """The Hessian of a scalar ``func`` at ``inputs``: block ``[i][j]`` has shape
@@ -431,6 +434,7 @@ def _hessian_strict(func, xs, is_in_tuple, create_graph, vectorize, strategy):
     return res
 
 
+@keeps_gc_paused
 def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
     """hvp and vhp: forward-over-reverse, ``H v`` (= ``v^T H``: the Hessian is symmetric)."""
     check_callable(func, fn_name)
