@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 
 from ..core import Primitive
+from ..numpy.arraylike import route_operators_through_dispatch
 
 __all__ = ["profile"]
 
@@ -135,10 +136,12 @@ class profile:
                 prof._exit(prim.name, "forward", outer)
 
         Primitive.__call__ = __call__
+        route_operators_through_dispatch(True)
         return self
 
     def __exit__(self, *exc):
         Primitive.__call__ = self._original_call
+        route_operators_through_dispatch(False)
         for prim, (v, j, a) in self._wrapped.items():
             prim.vjps, prim.jvps, prim.jvp_all = v, j, a
         self._wrapped.clear()

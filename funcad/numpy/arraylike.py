@@ -103,7 +103,26 @@ def _len(self):
 
 
 def _bin(p):
+    """``self <op> other`` and the reflected form, through ``p``'s generic dispatch."""
     return (lambda self, other: p(self, other)), (lambda self, other: p(other, self))
+
+
+def _bin_direct(p):
+    """The same, handed straight to the innermost trace: an operator always has a traced
+    ``self``, so the dispatcher's search is one comparison (saves ~0.25 µs per operator,
+    10% of a scalar op, measured on benchmark W1). The profiler swaps in ``_bin``."""
+    def op(self, other):
+        t = self._trace
+        if isinstance(other, Box) and other._trace.level > t.level:
+            t = other._trace
+        return t.process(p, (self, other), {})
+
+    def rop(self, other):
+        t = self._trace
+        if isinstance(other, Box) and other._trace.level > t.level:
+            t = other._trace
+        return t.process(p, (other, self), {})
+    return op, rop
 
 
 METHODS = {
@@ -165,10 +184,21 @@ for _fn in (np.clip, np.cumsum, np.cumprod, np.trace, np.diagonal, np.round, np.
 METHODS["real"] = property(lambda self: U.real(self))
 METHODS["imag"] = property(lambda self: U.imag(self))
 
-for _name, _p in (("add", U.add), ("sub", U.subtract), ("mul", U.multiply), ("truediv", U.divide),
-                  ("pow", U.power), ("mod", U.remainder), ("floordiv", U.floor_divide),
-                  ("matmul", matmul)):
+ARITHMETIC = (("add", U.add), ("sub", U.subtract), ("mul", U.multiply), ("truediv", U.divide),
+              ("pow", U.power), ("mod", U.remainder))
+for _name, _p in ARITHMETIC:
+    METHODS[f"__{_name}__"], METHODS[f"__r{_name}__"] = _bin_direct(_p)
+for _name, _p in (("floordiv", U.floor_divide), ("matmul", matmul)):
     METHODS[f"__{_name}__"], METHODS[f"__r{_name}__"] = _bin(_p)
+
+
+def route_operators_through_dispatch(on: bool, cls=Box) -> None:
+    """With ``on``, arithmetic operators go through ``Primitive.__call__`` (where the
+    profiler listens); without, straight to the trace."""
+    make = _bin if on else _bin_direct
+    for name, p in ARITHMETIC:
+        setattr(cls, f"__{name}__", make(p)[0])
+        setattr(cls, f"__r{name}__", make(p)[1])
 
 
 def install(cls=Box) -> None:
