@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Box, value_of
+from ..core import Box, Primitive, value_of
 from ..rules import reductions as R, shape as S, ufuncs as U
 from ..rules.contractions import dot, matmul
 from ..rules.indexing import getitem
@@ -25,10 +25,15 @@ def _no_rule(kind: str, name: str) -> NotImplementedError:
         f"need its derivative.")
 
 
+_direct = [True]   # False while the profiler listens at Primitive.__call__
+
+
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     if method == "__call__" and not kwargs:     # the common case, first
         p = UFUNCS.get(ufunc)
         if p is not None:
+            if len(inputs) == 1 and _direct[0] and type(p) is Primitive:
+                return self._trace.process(p, inputs, {})   # np.sin(x): x is the only box
             return p(*inputs)
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
@@ -195,6 +200,7 @@ for _name, _p in (("floordiv", U.floor_divide), ("matmul", matmul)):
 def route_operators_through_dispatch(on: bool, cls=Box) -> None:
     """With ``on``, arithmetic operators go through ``Primitive.__call__`` (where the
     profiler listens); without, straight to the trace."""
+    _direct[0] = not on
     make = _bin if on else _bin_direct
     for name, p in ARITHMETIC:
         setattr(cls, f"__{name}__", make(p)[0])
