@@ -72,3 +72,22 @@ def test_profile_restores_the_engine_and_rules():
         with pytest.raises(RuntimeError, match="already active"):
             funcad.profile().__enter__()
     assert Primitive.__call__ is before and sin.vjps is rules
+
+
+def test_render_calls_graphviz_with_the_format_of_the_path(monkeypatch, tmp_path):
+    """The whole render path, with a stand-in for Graphviz's dot that records its call."""
+    import sys
+    import funcad.inspection.graph as G
+    fake = tmp_path / "dot"
+    fake.write_text("#!" + sys.executable + "\n"
+                    "import sys\n"
+                    "out = sys.argv[sys.argv.index('-o') + 1]\n"
+                    "open(out, 'w').write(sys.argv[1] + '\\n' + sys.stdin.read())\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(G.shutil, "which", lambda name: str(fake))
+    g = funcad.trace(lambda a: 2 * np.sin(a) + 1, np.array([0.5]))
+    for ext in ("svg", "png", "pdf"):
+        path = tmp_path / f"g.{ext}"
+        assert g.render(path) == str(path)
+        text = path.read_text()
+        assert text.startswith(f"-T{ext}\n") and "digraph funcad" in text and "sin" in text
