@@ -124,3 +124,11 @@ def test_bad_use_gives_clear_errors_and_next_call_works(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
     np.testing.assert_allclose(F.grad(lambda a: np.sum(a ** 2))(x), 2 * x)
+
+
+def test_linearize_through_multiple_result_primitives():
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    T = np.array([[0.5, -1.0], [-1.0, 2.0]])
+    f = lambda a: np.linalg.slogdet(a)[1] + np.sum(np.linalg.eigh(a)[0] ** 2)
+    out, lin = F.linearize(f, A)
+    np.testing.assert_allclose(lin(T), F.jvp(f, (A,), (T,))[1])

@@ -83,10 +83,11 @@ def _item_vjp(g, ans, tup, i):
     return tuple(g if j == i else None for j in range(len(tup)))
 
 
-# One output of a multiple-results primitive. Its forward-mode rule is never needed:
-# forward mode boxes each output directly.
+# One output of a multiple-results primitive. Forward mode boxes each output directly; the
+# forward rule serves forward sweeps along a recorded tape (linearize).
 _item = Primitive(_item_impl, "item")
 _item.vjps = (_item_vjp,)
+_item.jvps = (lambda t, ans, tup, i: t[i],)
 
 
 def backward(tape: list, seeds, inputs):
