@@ -226,13 +226,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     res = (tree_unflatten(odef, [_out(p) for p, _ in pt]),
            tree_unflatten(odef, [_like(t, p) for p, t in pt]))
     if has_aux:
-        return res + (_strip_jvp(flat.aux, trace),)
+        return res + (_strip(flat.aux, trace),)
     return res
-
-
-def _strip_jvp(tree, trace):
-    leaves, d = tree_flatten(tree)
-    return tree_unflatten(d, [_out(split(x, trace)[0]) for x in leaves])
 
 
 def linearize(func: Callable, *primals: Any):
@@ -418,7 +413,7 @@ def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> C
             _check_output_leaf(o, "jacfwd")
         res = _assemble(a, odef, jac, a.leaves, outs)
         if has_aux:
-            return res, _strip_jvp(flat.aux, trace)
+            return res, _strip(flat.aux, trace)
         return res
 
     return jacfwd_f
