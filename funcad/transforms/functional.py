@@ -21,7 +21,7 @@ import numpy as np
 from ..core import Box, Node, VJPTrace, value_of
 from ..rules.broadcast import shape_of
 from ..rules.shape import reshape, stack
-from .func import pull_jacobian, push_jacobian
+from .func import _out, pull_jacobian, push_jacobian
 from .tracing import Pullback, check_callable, keeps_gc_paused, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -192,9 +192,7 @@ def _post(x, create_graph, probe):
     """A result leaving the API: detached unless create_graph, probe boxes removed."""
     if probe.trace is not None:
         x = primal(x, probe.trace)
-    if not create_graph:
-        x = value_of(x)
-    return x if isinstance(x, (np.ndarray, Box)) else np.asarray(x)
+    return _out(x if create_graph else value_of(x))
 
 
 def _tuple_post(res, is_tuple):
