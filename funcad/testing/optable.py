@@ -205,7 +205,9 @@ UNARY = [
 ]
 
 # Piecewise-constant functions (derivative 0): checked away from their jumps.
-_OFF_INTEGERS = Domain("away_from_integers", avoid=tuple(range(-3, 4)), gap=0.1, draw=(-3, 3))
+# Bounded too: a large argument usually comes from a steep inner function (yn near 0),
+# whose finite-difference steps would cross a jump.
+_OFF_INTEGERS = Domain("away_from_integers", -3.5, 3.5, avoid=tuple(range(-3, 4)), gap=0.1, draw=(-3, 3))
 
 
 def _frac_away(x, at=(0.0,)):
