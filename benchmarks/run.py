@@ -321,6 +321,13 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
     def tt(a):
         return torch.tensor(np.asarray(a), dtype=torch.float64)
 
+    def torch_grad(f, x):
+        """The classic imperative gradient: a fresh leaf each call, torch.autograd.grad."""
+        def run():
+            z = x.detach().requires_grad_()
+            return torch.autograd.grad(f(z), z)[0]
+        return run
+
     # ---- W1 / W7: scalar chains -------------------------------------------------------
     def chain_workload(wid, steps, title, big):
         x, t = I["x_chain"], I["t_chain"]
@@ -360,11 +367,7 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
         if torch:
             f_t = lambda z: chain(z, torch, steps)  # noqa: E731
             xt, tt_ = tt(x), tt(t)
-            def classic():
-                def run():
-                    z = xt.detach().requires_grad_()
-                    return torch.autograd.grad(f_t(z), z)[0]
-                return run
+            classic = lambda: torch_grad(f_t, xt)  # noqa: E731
             wl.variants += [
                 Variant("torch", "torch.func.grad", lambda: lambda: torch.func.grad(f_t)(xt)),
                 Variant("torch", "torch.autograd.grad", classic),
@@ -399,11 +402,7 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
     if torch:
         x2t = tt(x2)
         f2t = lambda z: f_w2(z, tns)  # noqa: E731
-        def w2classic():
-            def run():
-                z = x2t.detach().requires_grad_()
-                return torch.autograd.grad(f2t(z), z)[0]
-            return run
+        w2classic = lambda: torch_grad(f2t, x2t)  # noqa: E731
         wl.variants += [
             Variant("torch", "torch.func.grad", lambda: lambda: torch.func.grad(f2t)(x2t)),
             Variant("torch", "torch.autograd.grad", w2classic),

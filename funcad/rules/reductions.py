@@ -1,6 +1,8 @@
 """Reductions: sum, mean, prod, max/min, var/std (with axis, keepdims, where, dtype)."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..core import value_of
@@ -170,11 +172,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
     n = int(np.prod([s[i] for i in ax])) if ax else 1
     c = a - sum_p(a, ax, len(s), True) / n
     sq = c * c if not np.iscomplexobj(value_of(a)) else (c * c.conj()).real
-    return sum_p(sq, ax, len(s), bool(keepdims)) / max_(n - ddof, 0)
-
-
-def max_(a, b):
-    return a if a > b else b
+    return sum_p(sq, ax, len(s), bool(keepdims)) / builtins.max(n - ddof, 0)
 
 
 @implements(np.std)
