@@ -12,13 +12,15 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeDef"]
 class TreeDef:
     """The structure of a pytree: a node type, its keys and its children's structures."""
 
-    __slots__ = ("kind", "meta", "children", "num_leaves")
+    __slots__ = ("kind", "meta", "children", "num_leaves", "flat_tuple")
 
     def __init__(self, kind, meta, children):
         self.kind = kind
         self.meta = meta
         self.children = children
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        # a plain tuple of leaves, such as a function's positional arguments: rebuilt at once
+        self.flat_tuple = kind is tuple and all(c.kind == "leaf" for c in children)
 
     def __eq__(self, other):
         return (isinstance(other, TreeDef) and self.kind == other.kind and self.meta == other.meta
@@ -39,7 +41,20 @@ class TreeDef:
 LEAF = TreeDef("leaf", None, ())
 
 
+_NODES = (tuple, list, dict)
+
+
+_FLAT_TUPLES: dict = {}   # n -> the TreeDef of a plain tuple of n leaves
+
+
 def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
+    if tree is not None and not isinstance(tree, _NODES):   # a lone leaf: the common case
+        return [tree], LEAF
+    if type(tree) is tuple and not any(c is None or isinstance(c, _NODES) for c in tree):
+        d = _FLAT_TUPLES.get(len(tree))
+        if d is None:
+            d = _FLAT_TUPLES[len(tree)] = TreeDef(tuple, None, (LEAF,) * len(tree))
+        return list(tree), d
     leaves: list = []
 
     def walk(t):
@@ -59,6 +74,10 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 
 
 def tree_unflatten(treedef: TreeDef, leaves) -> Any:
+    if treedef is LEAF:
+        return next(iter(leaves))
+    if treedef.flat_tuple:
+        return tuple(leaves)
     it = iter(leaves)
 
     def build(d):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core import Box, Primitive, value_of
 from ..rules import reductions as R, shape as S, ufuncs as U
+from ..rules.broadcast import dtype_of, shape_of
 from ..rules.contractions import dot, matmul
 from ..rules.indexing import getitem
 from ..rules.registry import FUNCTIONS, UFUNCS
@@ -146,10 +147,10 @@ METHODS = {
     "__gt__": lambda s, o: U.greater(s, o), "__ge__": lambda s, o: U.greater_equal(s, o),
     "__eq__": lambda s, o: U.equal(s, o), "__ne__": lambda s, o: U.not_equal(s, o),
     "__hash__": None,
-    "shape": property(lambda self: np.shape(value_of(self))),
+    "shape": property(shape_of),
     "ndim": property(lambda self: np.ndim(value_of(self))),
     "size": property(lambda self: np.size(value_of(self))),
-    "dtype": property(lambda self: np.result_type(value_of(self))),
+    "dtype": property(dtype_of),
     "T": property(lambda self: S.transpose(self)),
     "mT": property(lambda self: S.matrix_transpose(self)),
     "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw: R.sum(self, axis, dtype, out, keepdims, **kw),

@@ -8,35 +8,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import value_of
+from ..core import Box, value_of
 from .registry import deflinear, primitive
 
 
 def shape_of(x) -> tuple:
     """Shape of a value at any level (Python scalars have shape ``()``)."""
-    return np.shape(value_of(x))
+    while isinstance(x, Box):
+        x = x._p
+    s = getattr(x, "shape", None)   # ndarrays and NumPy scalars answer without a dispatch
+    return s if s is not None else np.shape(x)
+
+
+def dtype_of(x) -> np.dtype:
+    """dtype of a value at any level."""
+    while isinstance(x, Box):
+        x = x._p
+    d = getattr(x, "dtype", None)
+    return d if d is not None else np.result_type(x)
 
 
 def ndim_of(x) -> int:
-    return np.ndim(value_of(x))
+    return len(shape_of(x))
 
 
 def core_shape(x, n: int) -> tuple:
     """The trailing ``n`` axes of ``x``'s shape (the part a batched rule works on)."""
-    s = np.shape(value_of(x))
+    s = shape_of(x)
     return s[len(s) - n:]
 
 
 def _reshape(x, shape, ndim):
-    s = np.shape(x)
-    return np.reshape(x, s[:len(s) - ndim] + shape)
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    s = x.shape
+    return x.reshape(s[:len(s) - ndim] + shape)
 
 
 def _broadcast(x, shape, ndim):
-    s = np.shape(x)
+    s = shape_of(x)
     lead, core = s[:len(s) - ndim], s[len(s) - ndim:]
     if len(shape) > ndim:
-        x = np.reshape(x, lead + (1,) * (len(shape) - ndim) + core)
+        x = _reshape(x, (1,) * (len(shape) - ndim) + core, ndim)
     return np.broadcast_to(x, lead + shape)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import value_of
+from ..core import Box, value_of
 from .broadcast import align, fit, ndim_of, shape_of, unbroadcast
 from .registry import UFUNCS, deflinear, primitive
 
@@ -32,9 +32,10 @@ class mask:
 def is_complex(x) -> bool:
     if type(x) is float:   # the common constant partial, decided without a lookup
         return False
-    v = value_of(x)
-    dt = getattr(v, "dtype", None)
-    return dt.kind == "c" if dt is not None else isinstance(v, complex)
+    while isinstance(x, Box):
+        x = x._p
+    dt = getattr(x, "dtype", None)
+    return dt.kind == "c" if dt is not None else isinstance(x, complex)
 
 
 _REAL = np.dtype(float)

@@ -17,8 +17,10 @@ from .registry import deflinear, defvjp_argnum, implements, primitive
 
 # -- transpose ---------------------------------------------------------------------------
 def _transpose(x, perm):
-    lead = np.ndim(x) - len(perm)
-    return np.transpose(x, tuple(range(lead)) + tuple(lead + p for p in perm))
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    lead = x.ndim - len(perm)
+    return x.transpose(tuple(range(lead)) + tuple(lead + p for p in perm) if lead else perm)
 
 
 transpose_p = primitive(_transpose, "transpose")

@@ -154,7 +154,6 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
 
 @implements(np.where)
 def where(condition, x=np._NoValue, y=np._NoValue):
-    from ..core import value_of
     if x is np._NoValue and y is np._NoValue:
         return np.nonzero(value_of(condition))
     return where_p(value_of(condition), x, y)
@@ -164,7 +163,6 @@ def where(condition, x=np._NoValue, y=np._NoValue):
 def _to_dtype_of(g, x):
     """A real cotangent as the cotangent of ``x`` (complex ``x``: ``g + 0j``)."""
     from .shape import astype_p
-    from ..core import value_of
     xd = np.result_type(value_of(x))
     return astype_p(g, xd) if np.result_type(value_of(g)) != xd else g
 

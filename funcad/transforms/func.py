@@ -16,14 +16,21 @@ from ..core import Box, value_of
 from ..pytree import tree_flatten, tree_unflatten
 from ..rules.broadcast import reshape_p, shape_of
 from ..rules.shape import astype, concatenate, transpose
-from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, own, primal, split, to_input,
+from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, ones_like, own, primal, split, to_input,
                       trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
 
 
 # -- argument plumbing ---------------------------------------------------------------------
+_ARGNUMS: dict = {}   # (argnums, nargs) -> checked positions: checked once, not per call
+
+
 def _argnums(argnums, nargs: int, name: str) -> tuple:
+    try:
+        return _ARGNUMS[argnums, nargs]
+    except (KeyError, TypeError):   # not seen yet, or unhashable (an error below)
+        pass
     nums = (argnums,) if isinstance(argnums, int) else argnums
     if not isinstance(nums, tuple) or not nums or not all(isinstance(a, int) and not isinstance(a, bool) for a in nums):
         raise RuntimeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
@@ -35,17 +42,24 @@ def _argnums(argnums, nargs: int, name: str) -> tuple:
         out.append(a % nargs)
     if len(set(out)) != len(out):
         raise RuntimeError(f"{name}: argnums must be unique, got {argnums!r}")
+    if len(_ARGNUMS) < 1024:
+        _ARGNUMS[argnums, nargs] = tuple(out)
     return tuple(out)
 
 
 class _Args:
     """The differentiated arguments of a call, flattened to leaves, and how to rebuild."""
 
+    __slots__ = ("args", "nums", "single", "treedef", "leaves")
+
     def __init__(self, name, args, argnums):
         self.args = args
         self.nums = _argnums(argnums, len(args), name)
         self.single = isinstance(argnums, int)
-        leaves, self.treedef = tree_flatten(tuple(args[i] for i in self.nums))
+        if self.single:   # one argument: its own tree, no wrapping tuple
+            leaves, self.treedef = tree_flatten(args[self.nums[0]])
+        else:
+            leaves, self.treedef = tree_flatten(tuple(args[i] for i in self.nums))
         self.leaves = [to_input(x, f"{name}: argument {self._where(k)}") for k, x in enumerate(leaves)]
 
     def _where(self, k):
@@ -53,14 +67,16 @@ class _Args:
 
     def call(self, func, leaves, kwargs):
         new = list(self.args)
-        for i, v in zip(self.nums, tree_unflatten(self.treedef, leaves)):
-            new[i] = v
+        if self.single:
+            new[self.nums[0]] = tree_unflatten(self.treedef, leaves)
+        else:
+            for i, v in zip(self.nums, tree_unflatten(self.treedef, leaves)):
+                new[i] = v
         return func(*new, **kwargs)
 
     def structure(self, per_leaf):
         """Per-leaf results in the structure of the differentiated argument(s)."""
-        tree = tree_unflatten(self.treedef, per_leaf)
-        return tree[0] if self.single else tree
+        return tree_unflatten(self.treedef, per_leaf)
 
 
 class _AuxCatcher:
@@ -96,10 +112,15 @@ def _out(x):
     return np.asarray(x)
 
 
+_PLAIN = (np.ndarray, np.generic)
+
+
 def _like(g, x):
     """Cotangent/tangent ``g`` for input ``x``: zeros if symbolic, in ``x``'s dtype."""
     if g is None:
         return zeros_like(x)
+    if isinstance(g, _PLAIN) and isinstance(x, _PLAIN) and g.dtype == x.dtype:   # the common case
+        return _out(g)
     xd, gd = np.result_type(value_of(x)), np.result_type(value_of(g))
     if gd != xd:
         g = astype(g.real if gd.kind == "c" and xd.kind != "c" else g, xd)
@@ -144,7 +165,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
             raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
                                f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
                                f"or reduce it (e.g. np.sum).")
-        gs = pb([(out, np.ones(shape_of(out), np.result_type(value_of(out))))])
+        gs = pb([(out, ones_like(out))])
         g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
         value = _out(primal(out, pb.trace))
         if has_aux:

@@ -22,7 +22,8 @@ from ..core import Box, Node, VJPTrace, value_of
 from ..rules.broadcast import shape_of
 from ..rules.shape import reshape, stack
 from .func import _out, pull_jacobian, push_jacobian
-from .tracing import Pullback, check_callable, keeps_gc_paused, own, primal, split, to_input, trace_jvp, trace_vjp, zeros_like
+from .tracing import (Pullback, check_callable, keeps_gc_paused, ones_like, own, primal, split, to_input,
+                      trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -104,7 +105,7 @@ def _vector(v, refs, is_tuple: bool, fn_name: str, what: str):
         return _cast_like(vv, refs)
     if len(refs) != 1 or _size(refs[0]) != 1:
         raise RuntimeError(f"The vector v can only be None if {what} a single array with a single element.")
-    return (_ones(refs[0]),)
+    return (ones_like(refs[0]),)
 
 
 def _check_requires_grad(values, kind: str, strict: bool, requires_grad) -> None:
@@ -201,11 +202,6 @@ def _tuple_post(res, is_tuple):
 
 def _size(x) -> int:
     return int(np.prod(shape_of(x)))
-
-
-def _ones(x):
-    v = value_of(x)
-    return np.ones(np.shape(v), dtype=np.result_type(v))
 
 
 # -- vjp / jvp ----------------------------------------------------------------------------
@@ -384,7 +380,7 @@ def _gradient(func, check):
     def grad_fn(*xs):
         out, pb = trace_vjp(func, xs)
         o = check(out, pb.trace)
-        return pb([(o, _ones(o))]), primal(o, pb.trace)
+        return pb([(o, ones_like(o))]), primal(o, pb.trace)
     return grad_fn
 
 

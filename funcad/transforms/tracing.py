@@ -71,8 +71,10 @@ def zeros_like(x):
 
 
 def ones_like(x):
+    """Ones shaped like ``x``'s value (a 0-d seed is built without ``np.ones``' Python layer)."""
     v = value_of(x)
-    return np.ones(np.shape(v), dtype=np.result_type(v))
+    s, dt = np.shape(v), np.result_type(v)
+    return np.array(1, dt) if s == () else np.ones(s, dt)
 
 
 class _GCPaused:
@@ -81,26 +83,24 @@ class _GCPaused:
     A recorded graph is millions of small container objects and no cycles (they are freed by
     reference counting alone), yet each full collection walks all of them: with the collector
     on, a 100,000-node chain costs about twice as much per node as a 1,000-node one
-    (benchmarks/, workload W7). Nested and concurrent uses count; the last one out restores
-    the collector if it was on.
+    (benchmarks/, workload W7). Nested and concurrent uses share one stack: each entry
+    pushes whether the collector was on and each exit pops one flag, turning the collector
+    back on for a True. Only the first entry can find it on, so it comes back on when the
+    last use leaves. List appends and pops are atomic: no lock is needed.
     """
 
-    _lock = threading.Lock()
-    _depth = 0
-    _was_enabled = False
+    __slots__ = ("_was",)
+
+    def __init__(self):
+        self._was: list = []
 
     def __enter__(self):
-        with _GCPaused._lock:
-            if _GCPaused._depth == 0:
-                _GCPaused._was_enabled = gc.isenabled()
-                gc.disable()
-            _GCPaused._depth += 1
+        self._was.append(gc.isenabled())
+        gc.disable()
 
     def __exit__(self, *exc):
-        with _GCPaused._lock:
-            _GCPaused._depth -= 1
-            if _GCPaused._depth == 0 and _GCPaused._was_enabled:
-                gc.enable()
+        if self._was.pop():
+            gc.enable()
 
 
 gc_paused = _GCPaused()
