@@ -48,6 +48,17 @@ def test_matrix_argument_of_matmul():
     np.testing.assert_allclose(grad(f)(A0), torch_grad(f, A0), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("case", ["matrix-vector", "vector-matrix", "vector-vector", "stack-vector"])
+def test_both_operands_of_complex_matmul_with_a_vector(case):
+    """Each operand's gradient, for each way a vector enters matmul (the rules differ)."""
+    a, b = {"matrix-vector": (A0, z0), "vector-matrix": (z0, A0), "vector-vector": (z0, z0[::-1].copy()),
+            "stack-vector": (np.stack([A0, A0.T]), z0)}[case]
+    loss = lambda p, q: np.sum(np.abs(p @ q) ** 2)
+    np.testing.assert_allclose(grad(loss, 0)(a, b), torch_grad(lambda p: loss(p, b), a), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grad(loss, 1)(a, b), torch_grad(lambda q: loss(a, q), b), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(jacfwd(lambda q: a @ q)(b), np.asarray(jacrev(lambda q: a @ q)(b)), rtol=1e-12)
+
+
 def test_real_input_of_complex_computation_gets_real_gradient():
     f = lambda x: np.sum(np.abs(x * (1 + 2j) + A0[0]) ** 2)
     x = np.array([0.3, -0.2, 0.5])

@@ -240,3 +240,24 @@ def test_caller_arrays_are_not_mutated():
     funcad.hessian(lambda z: np.sum(z ** 3 * c), x)
     for a, b in zip((x, v, c), snap):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_collector_is_paused_inside_transforms_and_restored_after():
+    seen = []
+
+    def f(z):
+        seen.append(gc.isenabled())
+        return np.sum(np.sin(z) ** 2)
+
+    x = np.linspace(0.1, 1.0, 4)
+    grad(lambda z: np.sum(grad(f)(z)))(x)          # nested transforms
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        grad(lambda z: 1 / 0)(x)                      # a failure inside
+    assert gc.isenabled()
+    gc.disable()                                      # a user who turned it off keeps it off
+    try:
+        grad(f)(x)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core import Node, value_of
 from ..pytree import tree_flatten
-from ..transforms.tracing import to_input, trace_vjp
+from ..transforms.tracing import to_inputs, trace_vjp
 
 __all__ = ["trace", "Graph", "GraphNode"]
 
@@ -97,7 +97,7 @@ def trace(f: Callable, *args: Any) -> Graph:
     'multiply'
     """
     leaves, treedef = tree_flatten(args)
-    leaves = [to_input(x, f"trace: argument leaf {k}") for k, x in enumerate(leaves)]
+    leaves = to_inputs(leaves, lambda k: f"trace: argument leaf {k}")
     from ..pytree import tree_unflatten
     out, pb = trace_vjp(lambda *xs: f(*tree_unflatten(treedef, xs)), leaves)
     out_leaves, _ = tree_flatten(out)

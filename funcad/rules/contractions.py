@@ -85,14 +85,51 @@ def _as_matrices(x, y, xs, ys):
     return x, y, _Shape(batch + (xs[-2], ys[-1]))
 
 
+def _conj(x):
+    return conj_p(x) if is_complex(x) else x
+
+
+def _col(v):
+    """(..., n) -> (..., n, 1)."""
+    return reshape_p(v, shape_of(v)[-1:] + (1,), 1)
+
+
+def _row(v):
+    """(..., n) -> (..., 1, n)."""
+    return reshape_p(v, (1,) + shape_of(v)[-1:], 1)
+
+
+# A matrix times a vector, the common case, by direct formulas (batch axes of the tangent
+# or cotangent ride along in front): x (m, n) @ y (n,), and x (n,) @ y (n, p).
+MATRIX_VECTOR = {
+    ("vjp", 0): lambda g, x, y: real_if_real(_col(g) * _conj(y), x),
+    ("vjp", 1): lambda g, x, y: real_if_real(matmul_p(g, _conj(x)), y),
+    ("jvp", 0): lambda t, x, y: matmul_p(t, y),
+    ("jvp", 1): lambda t, x, y: matmul_p(t, mT(x)),
+}
+VECTOR_MATRIX = {
+    ("vjp", 0): lambda g, x, y: real_if_real(matmul_p(g, mH(y)), x),
+    ("vjp", 1): lambda g, x, y: real_if_real(_col(_conj(x)) * _row(g), y),
+    ("jvp", 0): lambda t, x, y: matmul_p(t, y),
+    ("jvp", 1): lambda t, x, y: matmul_p(x, t),
+}
+
+
 def _vector_aware(matrix_rule, i, kind):
-    """Rule ``i`` of matmul for any operand ranks: matrices go straight to ``matrix_rule``;
-    with a vector operand the rule runs on the matrix forms (only the tangent or
-    cotangent and the operands are reshaped, so the traced primal is one primitive)."""
+    """Rule ``i`` of matmul for any operand ranks: matrices go straight to ``matrix_rule``,
+    a matrix and a vector to the direct formulas above; otherwise (a stack of matrices and
+    a vector, two vectors) the rule runs on the matrix forms, reshaping only the tangent
+    or cotangent and the operands, so the traced primal is one primitive."""
+    mv, vm = MATRIX_VECTOR[kind, i], VECTOR_MATRIX[kind, i]
+
     def rule(c, ans, x, y):
         xs, ys = shape_of(x), shape_of(y)
         if len(xs) > 1 and len(ys) > 1:
             return matrix_rule(c, ans, x, y)
+        if len(xs) == 2 and len(ys) == 1:
+            return mv(c, x, y)
+        if len(xs) == 1 and len(ys) == 2:
+            return vm(c, x, y)
         xm, ym, am = _as_matrices(x, y, xs, ys)
         arg_shape, argm = (xs, ys)[i], (xm, ym)[i]
         if kind == "vjp":   # ans-shaped cotangent in, argument-shaped out

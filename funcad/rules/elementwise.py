@@ -30,7 +30,7 @@ class mask:
 
 
 def is_complex(x) -> bool:
-    if type(x) is float:   # the common constant partial, decided without a lookup
+    if isinstance(x, float):   # Python and float64 scalars, the common partials: no lookup
         return False
     while isinstance(x, Box):
         x = x._p
@@ -50,12 +50,6 @@ def real_if_real(c, x):
     return c
 
 
-def _same_shape(x, ans) -> bool:
-    """True when ``x`` was not broadcast: no alignment or reduction is needed (fast path;
-    ndarrays and NumPy scalars answer ``.shape`` without a conversion)."""
-    return getattr(x, "shape", ()) == getattr(ans, "shape", ())
-
-
 conj_p = primitive(np.conjugate, "conjugate")
 deflinear(conj_p, lambda g, ans, x: conj_p(g))
 UFUNCS[np.conjugate] = conj_p
@@ -70,46 +64,43 @@ def _zeros(v, ans, x):
     return np.zeros(shape_of(v), np.result_type(value_of(v)))
 
 
+def _times(v, d, ans, args, conj: bool):
+    """``v`` times the partial ``d``: nothing to do for ``ONE``, a sign, a selection, or a
+    product (with the partial's conjugate for a VJP, torch's convention)."""
+    if d is ONE:
+        return v
+    if d is NEG:
+        return -v
+    if type(d) is mask:
+        return where_p(d.fn(ans, *args), v, 0)
+    p = d(ans, *args)
+    return v * (conj_p(p) if conj and is_complex(p) else p)
+
+
 def _vjp(i, d):
-    """Argument ``i``'s VJP rule from its partial ``d`` (specialised once, here, so the
-    backward pass runs one short closure per node)."""
-    def finish(c, g, ans, args):
+    """Argument ``i``'s VJP rule from its partial ``d``: one closure per argument, so the
+    backward pass makes few calls per node."""
+    def vjp(g, ans, *args):
+        c = _times(g, d, ans, args, True)
         x = args[i]
         if getattr(x, "shape", ()) != getattr(ans, "shape", ()):
             c = unbroadcast(c, shape_of(x), ndim_of(g) - ndim_of(ans))
         return c if getattr(ans, "dtype", _REAL).kind != "c" else real_if_real(c, x)
-
-    if d is ONE:
-        return lambda g, ans, *args: finish(g, g, ans, args)
-    if d is NEG:
-        return lambda g, ans, *args: finish(-g, g, ans, args)
-    if type(d) is mask:
-        return lambda g, ans, *args: finish(where_p(d.fn(ans, *args), g, 0), g, ans, args)
-    return lambda g, ans, *args: finish(_scale(g, d(ans, *args)), g, ans, args)
+    return vjp
 
 
 def _jvp(i, d):
-    """Argument ``i``'s JVP rule from its partial ``d``."""
-    if d is ONE:
-        apply = lambda t, ans, args: t
-    elif d is NEG:
-        apply = lambda t, ans, args: -t
-    elif type(d) is mask:
-        apply = lambda t, ans, args: where_p(d.fn(ans, *args), t, 0)
-    else:
-        def jvp(t, ans, *args):   # the common case, inlined
-            x = args[i]
-            if getattr(x, "shape", ()) == getattr(ans, "shape", ()):
-                return t * d(ans, *args)
-            t, nb = align(t, x, ans)
-            return fit(t * d(ans, *args), ans, nb)
-        return jvp
+    """Argument ``i``'s JVP rule from its partial ``d`` (a plain product, the common case,
+    is inlined)."""
+    product = callable(d) and type(d) is not mask
 
     def jvp(t, ans, *args):
-        if _same_shape(args[i], ans):
-            return apply(t, ans, args)
-        t, nb = align(t, args[i], ans)
-        return fit(apply(t, ans, args), ans, nb)
+        x = args[i]
+        same = getattr(x, "shape", ()) == getattr(ans, "shape", ())
+        if not same:
+            t, nb = align(t, x, ans)
+        c = t * d(ans, *args) if product else _times(t, d, ans, args, False)
+        return c if same else fit(c, ans, nb)
     return jvp
 
 

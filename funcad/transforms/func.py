@@ -14,9 +14,9 @@ import numpy as np
 
 from ..core import Box, value_of
 from ..pytree import tree_flatten, tree_unflatten
-from ..rules.broadcast import reshape_p, shape_of
+from ..rules.broadcast import dtype_of, reshape_p, shape_of
 from ..rules.shape import astype, concatenate, transpose
-from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, ones_like, own, primal, split, to_input,
+from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, ones_like, primal, split, to_inputs,
                       trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
@@ -60,7 +60,7 @@ class _Args:
             leaves, self.treedef = tree_flatten(args[self.nums[0]])
         else:
             leaves, self.treedef = tree_flatten(tuple(args[i] for i in self.nums))
-        self.leaves = [to_input(x, f"{name}: argument {self._where(k)}") for k, x in enumerate(leaves)]
+        self.leaves = to_inputs(leaves, lambda k: f"{name}: argument {self._where(k)}")
 
     def _where(self, k):
         return f"{self.nums[0]}" if self.treedef.num_leaves == 1 else f"leaf {k} of the differentiated arguments"
@@ -131,7 +131,7 @@ def _check_output_leaf(o, name, what="output"):
     v = value_of(o)
     if not isinstance(v, (np.ndarray, np.generic, float, complex, int)) or isinstance(v, (bool, np.bool_)):
         raise RuntimeError(f"{name}: the function's {what} must be an array, got {type(v).__name__}")
-    if np.result_type(v).kind not in "fc":
+    if dtype_of(v).kind not in "fc":
         raise RuntimeError(f"{name}: the function's {what} has dtype {np.result_type(v)}; it must be "
                            f"floating point to be differentiated.")
 
@@ -161,7 +161,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
             raise RuntimeError(f"grad: the function must return a single scalar array, got "
                                f"{type(out).__name__}" + (" (with has_aux=True return (output, aux))" if not has_aux else ""))
         _check_output_leaf(out, "grad")
-        if np.size(value_of(out)) != 1:
+        if shape_of(out) != () and np.size(value_of(out)) != 1:
             raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
                                f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
                                f"or reduce it (e.g. np.sum).")
@@ -201,7 +201,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     """
     check_callable(func, "vjp")
     leaves, pdef = tree_flatten(primals)
-    leaves = [to_input(x, f"vjp: primal leaf {k}") for k, x in enumerate(leaves)]
+    leaves = to_inputs(leaves, lambda k: f"vjp: primal leaf {k}")
     flat = _AuxCatcher(lambda *xs: func(*tree_unflatten(pdef, xs)), has_aux, "vjp")
 
     out, pb = trace_vjp(flat, leaves)
@@ -234,8 +234,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     tl, tdef = tree_flatten(tuple(tangents))
     if tdef != pdef:
         raise RuntimeError(f"jvp: expected tangents with the structure of primals {pdef}, got {tdef}")
-    leaves = [to_input(x, f"jvp: primal leaf {k}") for k, x in enumerate(leaves)]
-    tl = [to_input(t, f"jvp: tangent leaf {k}") for k, t in enumerate(tl)]
+    leaves = to_inputs(leaves, lambda k: f"jvp: primal leaf {k}")
+    tl = to_inputs(tl, lambda k: f"jvp: tangent leaf {k}")
     for k, (x, t) in enumerate(zip(leaves, tl)):
         if shape_of(x) != shape_of(t):
             raise RuntimeError(f"jvp: tangent {k} has shape {shape_of(t)} but its primal has shape {shape_of(x)}")
@@ -256,7 +256,7 @@ def linearize(func: Callable, *primals: Any):
     along the graph recorded once (the function is not run again)."""
     check_callable(func, "linearize")
     leaves, pdef = tree_flatten(primals)
-    leaves = [to_input(x, f"linearize: primal leaf {k}") for k, x in enumerate(leaves)]
+    leaves = to_inputs(leaves, lambda k: f"linearize: primal leaf {k}")
     out, pb = trace_vjp(lambda *xs: func(*tree_unflatten(pdef, xs)), leaves)
     ol, odef = tree_flatten(out)
 
@@ -264,7 +264,7 @@ def linearize(func: Callable, *primals: Any):
         tl, tdef = tree_flatten(tangents)
         if tdef != pdef:
             raise RuntimeError(f"linearize: jvp_fn expected tangents with the structure {pdef}, got {tdef}")
-        tl = [to_input(t, f"linearize: tangent {k}") for k, t in enumerate(tl)]
+        tl = to_inputs(tl, lambda k: f"linearize: tangent {k}")
         ts = pb.forward(ol, tl)
         return tree_unflatten(odef, [_like(t, primal(o, pb.trace)) for t, o in zip(ts, ol)])
 

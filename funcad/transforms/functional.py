@@ -22,7 +22,7 @@ from ..core import Box, Node, VJPTrace, value_of
 from ..rules.broadcast import shape_of
 from ..rules.shape import reshape, stack
 from .func import _out, pull_jacobian, push_jacobian
-from .tracing import (Pullback, check_callable, keeps_gc_paused, ones_like, own, primal, split, to_input,
+from .tracing import (Pullback, check_callable, keeps_gc_paused, ones_like, own, primal, split, to_inputs,
                       trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -49,8 +49,7 @@ def _as_tuple(inp, arg_name: str, fn_name: str, lists: bool = True):
 
 def _inputs(inputs, fn_name):
     is_tuple, items = _as_tuple(inputs, "inputs", fn_name)
-    return is_tuple, tuple(to_input(x, f"{fn_name}: input {i}" if is_tuple else f"{fn_name}: `inputs`")
-                           for i, x in enumerate(items))
+    return is_tuple, tuple(to_inputs(items, lambda i: f"{fn_name}: input {i}" if is_tuple else f"{fn_name}: `inputs`"))
 
 
 def _outputs(out, fn_name):

@@ -7,15 +7,14 @@ tangents. Both take flat lists of leaves; the pytree and argument plumbing is th
 from __future__ import annotations
 
 import gc
-import threading
 
 import numpy as np
 
 from ..core import Box, Dual, JVPTrace, Node, VJPTrace, backward, value_of
 from ..core.forward import add_tangents, joint_jvp
-from ..rules.broadcast import shape_of
+from ..rules.broadcast import dtype_of, shape_of
 
-__all__ = ["keeps_gc_paused", "trace_vjp", "trace_jvp", "Pullback", "to_input", "own", "primal", "basis_rows",
+__all__ = ["keeps_gc_paused", "trace_vjp", "trace_jvp", "Pullback", "to_input", "to_inputs", "own", "primal", "basis_rows",
            "zeros_like", "ones_like", "check_callable"]
 
 
@@ -56,6 +55,13 @@ def to_input(x, what: str):
     return a
 
 
+def to_inputs(xs, describe) -> list:
+    """``to_input`` of each leaf; ``describe(k)`` names leaf ``k``, only for an error message
+    (float arrays, the common case, pass without building one)."""
+    return [x if type(x) is np.ndarray and x.dtype.kind in "fc" else to_input(x, describe(k))
+            for k, x in enumerate(xs)]
+
+
 def own(x, trace) -> bool:
     return isinstance(x, Box) and x._trace is trace
 
@@ -72,50 +78,32 @@ def zeros_like(x):
 
 def ones_like(x):
     """Ones shaped like ``x``'s value (a 0-d seed is built without ``np.ones``' Python layer)."""
-    v = value_of(x)
-    s, dt = np.shape(v), np.result_type(v)
+    s, dt = shape_of(x), dtype_of(x)
     return np.array(1, dt) if s == () else np.ones(s, dt)
 
 
-class _GCPaused:
-    """Pause Python's cyclic garbage collector while a graph is recorded or pulled back.
+def keeps_gc_paused(fn):
+    """Pause Python's cyclic garbage collector while ``fn`` runs.
 
     A recorded graph is millions of small container objects and no cycles (they are freed by
     reference counting alone), yet each full collection walks all of them: with the collector
     on, a 100,000-node chain costs about twice as much per node as a 1,000-node one
-    (benchmarks/, workload W7). Nested and concurrent uses share one stack: each entry
-    pushes whether the collector was on and each exit pops one flag, turning the collector
-    back on for a True. Only the first entry can find it on, so it comes back on when the
-    last use leaves. List appends and pops are atomic: no lock is needed.
+    (benchmarks/, workload W7), and one collection between recording a graph and pulling it
+    back makes a 100,000-op chain 14% slower per op. Transforms hold the pause for their
+    whole call. Nested uses find the collector off and leave it off; only the outermost one,
+    which found it on, turns it back on.
     """
-
-    __slots__ = ("_was",)
-
-    def __init__(self):
-        self._was: list = []
-
-    def __enter__(self):
-        self._was.append(gc.isenabled())
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self._was.pop():
-            gc.enable()
-
-
-gc_paused = _GCPaused()
-
-
-def keeps_gc_paused(fn):
-    """Hold the collector's pause for a whole transform call: between recording a graph
-    and pulling it back the graph is alive and young, and one collection then would walk
-    all of it (measured: a 100,000-op chain 14% slower per op)."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with gc_paused:
+        was_on = gc.isenabled()
+        gc.disable()
+        try:
             return fn(*args, **kwargs)
+        finally:
+            if was_on:
+                gc.enable()
     return wrapper
 
 
@@ -127,12 +115,13 @@ class Pullback:
     def __init__(self, trace, tape, inputs):
         self.trace, self.tape, self.inputs = trace, tape, inputs
 
+    @keeps_gc_paused
     def __call__(self, seeds):
         """``seeds``: (output leaf, cotangent) pairs; cotangents may carry leading batch axes.
         Returns each input's cotangent, ``None`` where no path reaches it."""
         trace = self.trace
         own_seeds = [(o, g) for o, g in seeds if isinstance(o, Node) and o._trace is trace and g is not None]
-        with trace.lock, gc_paused:
+        with trace.lock:
             return backward(self.tape, own_seeds, self.inputs)
 
     def forward(self, outputs, tangents):
@@ -168,13 +157,13 @@ class Pullback:
                     x._g = None
 
 
+@keeps_gc_paused
 def trace_vjp(fun, primals):
     """Run ``fun(*boxed primals)`` recording its graph; returns (output, Pullback)."""
     trace = VJPTrace()
     inputs = [Node.leaf(trace, p) for p in primals]
     try:
-        with gc_paused:
-            out = fun(*inputs)
+        out = fun(*inputs)
     finally:
         tape = trace.tape
         trace.tape = None   # the graph now belongs to the Pullback alone: no reference cycle
