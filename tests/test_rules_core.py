@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import funcad
 import funcad.numpy as fnp
 from funcad.func import grad, jacfwd, jacrev
 from funcad.testing import check_grads
@@ -193,3 +194,24 @@ def test_array_of_traced_scalars():
     f = lambda z: fnp.array([z[0] * z[1], [z[2]][0] ** 2, 1.0])
     check_grads(f, (x3,))
     assert grad(lambda z: np.sum(fnp.asarray(z)))(x3).shape == (3,)
+
+
+def test_identity_seeds_skip_the_product_but_not_the_copy():
+    """jacfwd seeds the identity, and matmul treats an identity operand as a copy: the
+    answer is the same, in the promoted dtype, and never a view of the user's matrix."""
+    A = rng.normal(size=(4, 4))
+    J = jacfwd(lambda z: A @ z)(np.ones(4))
+    np.testing.assert_array_equal(J, A)
+    J[0, 0] = 99.0
+    assert A[0, 0] != 99.0
+    Jc = jacfwd(lambda z: (A + 1j) @ z)(np.ones(4, dtype=complex))
+    assert Jc.dtype == np.complex128
+    np.testing.assert_array_equal(Jc, A + 1j)
+    # a matrix that only looks like the identity at the entries tested first is multiplied
+    B = np.eye(4)
+    B[1, 2] = 0.5
+    np.testing.assert_allclose(funcad.rules.contractions._matmul(B, A), B @ A)
+    np.testing.assert_allclose(funcad.rules.contractions._matmul(A, B), A @ B)
+    H = funcad.hessian(lambda z: np.sum(np.tanh(A @ z) ** 2), np.full(4, 0.1))
+    check_grads(lambda z: np.sum(np.tanh(A @ z) ** 2), (np.full(4, 0.1),))
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
