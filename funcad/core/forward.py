@@ -32,21 +32,23 @@ class JVPTrace(Trace):
 
     __slots__ = ()
 
-    def box(self, prim, ans, vals, kwargs, owned):
+    def box(self, prim, ans, vals, kwargs, args):
         if prim.jvp_all is not None:
-            return self._duals(prim, ans, joint_jvp(prim, owned, ans, vals, kwargs))
+            return self._duals(prim, ans, joint_jvp(prim, self, args, ans, vals, kwargs))
         jvps = prim.jvps
         out = None
-        for i, a in owned:
-            try:
-                rule = jvps[i]
-            except (TypeError, IndexError):
-                rule = prim.rule(jvps, i, "forward-mode")
-            if rule is None:
-                continue
-            c = rule(a._t, ans, *vals, **kwargs)
-            if c is not None:
-                out = c if out is None else add_tangents(out, c)
+        i = 0
+        for a in args:
+            if isinstance(a, Box) and a._trace is self:
+                try:
+                    rule = jvps[i]
+                except (TypeError, IndexError):
+                    rule = prim.rule(jvps, i, "forward-mode")
+                if rule is not None:
+                    c = rule(a._t, ans, *vals, **kwargs)
+                    if c is not None:
+                        out = c if out is None else add_tangents(out, c)
+            i += 1
         if out is None:
             return ans
         if prim.multiple_results:
@@ -68,12 +70,10 @@ class JVPTrace(Trace):
 _new_dual = object.__new__
 
 
-def joint_jvp(prim, owned, ans, vals, kwargs, tangent=lambda box: box._t):
-    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero);
-    ``owned`` holds (position, box) pairs, ``tangent`` reads a box's tangent."""
-    tl = [None] * len(vals)
-    for i, b in owned:
-        tl[i] = tangent(b)
+def joint_jvp(prim, trace, args, ans, vals, kwargs, tangent=lambda box: box._t):
+    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero): the
+    tangent (read by ``tangent``) of each of ``trace``'s boxes in ``args``."""
+    tl = [tangent(a) if isinstance(a, Box) and a._trace is trace else None for a in args]
     return prim.jvp_all(tl, ans, *vals, **kwargs)
 
 

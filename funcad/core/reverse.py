@@ -1,8 +1,9 @@
 """Reverse mode: the graph recorded while the function runs, and the backward pass.
 
 Each primitive call on a :class:`Node` of the trace appends a new Node to the trace's
-*tape*; a Node keeps the primitive, its unboxed arguments, its answer and its traced
-parents: exactly what the VJP rules need. Creation order is a topological order, so the
+*tape*; a Node keeps the primitive, its arguments as given (this trace's Nodes among them
+are its parents) and unboxed, and its answer: exactly what the VJP rules need, in about
+240 bytes per node (a long graph's cost per node depends on how much of it stays in cache). Creation order is a topological order, so the
 backward pass is one explicit loop over the tape in reverse (no recursion: a million-node
 chain is fine). Cotangents live on the nodes while the pass runs (``None`` is a symbolic
 zero); a cotangent may carry leading batch axes, so all rows of a Jacobian are pulled in
@@ -33,7 +34,7 @@ class VJPTrace(Trace):
         self.tape: list | None = []
         self.lock = threading.Lock()
 
-    def box(self, prim, ans, vals, kwargs, owned):
+    def box(self, prim, ans, vals, kwargs, args):
         tape = self.tape
         if tape is None:
             raise EscapedTraceError(
@@ -46,7 +47,7 @@ class VJPTrace(Trace):
         node.prim = prim
         node.args = vals
         node.kwargs = kwargs or _NO_KWARGS   # most calls have none: share one empty dict
-        node.parents = owned
+        node.inputs = args
         node._g = None
         tape.append(node)
         if prim.multiple_results:
@@ -59,16 +60,23 @@ _NO_KWARGS: dict = {}   # never mutated: rules receive **kwargs copies
 
 
 class Node(Box):
-    """A value in the reverse-mode graph."""
+    """A value in the reverse-mode graph: ``args`` are the unboxed arguments the rules see,
+    ``inputs`` the arguments as given (this trace's Nodes among them are the parents)."""
 
-    __slots__ = ("prim", "args", "kwargs", "parents", "_g")
+    __slots__ = ("prim", "args", "kwargs", "inputs", "_g")
 
     @classmethod
     def leaf(cls, trace, value):
         """An input of the graph: no primitive, no parents."""
         n = _new_node(cls)
-        n._trace, n._p, n.prim, n.args, n.kwargs, n.parents, n._g = trace, value, None, (), None, (), None
+        n._trace, n._p, n.prim, n.args, n.kwargs, n.inputs, n._g = trace, value, None, (), None, (), None
         return n
+
+    @property
+    def parents(self) -> list:
+        """(position, Node) of each argument traced by this graph."""
+        t = self._trace
+        return [(i, a) for i, a in enumerate(self.inputs) if isinstance(a, Box) and a._trace is t]
 
     def __repr__(self) -> str:
         name = self.prim.name if self.prim is not None else "input"
@@ -109,17 +117,20 @@ def backward(tape: list, seeds, inputs):
         args = node.args
         ans = node._p
         kw = node.kwargs
-        for i, parent in node.parents:
-            try:
-                rule = vjps[i]
-            except (TypeError, IndexError):
-                rule = prim.rule(vjps, i, "reverse-mode")
-            if rule is None:
-                continue
-            c = rule(g, ans, *args, **kw)
-            if c is not None:
-                pg = parent._g
-                parent._g = c if pg is None else add_tangents(pg, c)
+        trace = node._trace
+        i = 0
+        for parent in node.inputs:
+            if isinstance(parent, Box) and parent._trace is trace:
+                try:
+                    rule = vjps[i]
+                except (TypeError, IndexError):
+                    rule = prim.rule(vjps, i, "reverse-mode")
+                if rule is not None:
+                    c = rule(g, ans, *args, **kw)
+                    if c is not None:
+                        pg = parent._g
+                        parent._g = c if pg is None else add_tangents(pg, c)
+            i += 1
     out = []
     for x in inputs:
         out.append(x._g)

@@ -31,25 +31,24 @@ class Trace:
 
     def process(self, prim: "Primitive", args: tuple, kwargs: dict) -> Any:
         """Unbox this trace's arguments, run the primitive one level down, and let the mode
-        box the answer (``box``). ``owned`` lists (position, box) of this trace's arguments."""
+        box the answer (``box``). The mode gets the unboxed values and ``args`` as given:
+        this trace's boxes in ``args`` are the answer's parents."""
         vals = list(args)
-        owned = []
         lower = False   # a traced value of an outer transform left among the arguments?
         i = 0
         for a in args:
             if isinstance(a, Box):
                 if a._trace is self:
                     v = vals[i] = a._p
-                    owned.append((i, a))
                     if isinstance(v, Box):
                         lower = True
                 else:
                     lower = True
             i += 1
         ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
-        return self.box(prim, ans, vals, kwargs, owned)
+        return self.box(prim, ans, vals, kwargs, args)
 
-    def box(self, prim: "Primitive", ans, vals: list, kwargs: dict, owned: list) -> Any:
+    def box(self, prim: "Primitive", ans, vals: list, kwargs: dict, args: tuple) -> Any:
         raise NotImplementedError  # pragma: no cover - every mode overrides it
 
 

@@ -133,12 +133,13 @@ class Pullback:
                     x._g = t
                 for node in self.tape:
                     prim, args, kw, ans = node.prim, node.args, node.kwargs, node._p
+                    parents = node.parents
                     if prim.jvp_all is not None:
-                        live = [(i, p) for i, p in node.parents if p._g is not None]
-                        node._g = joint_jvp(prim, live, ans, args, kw, lambda b: b._g) if live else None
+                        live = any(p._g is not None for _, p in parents)
+                        node._g = joint_jvp(prim, trace, node.inputs, ans, args, kw, lambda b: b._g) if live else None
                         continue
                     out = None
-                    for i, parent in node.parents:
+                    for i, parent in parents:
                         t = parent._g
                         if t is None:
                             continue
