@@ -261,3 +261,21 @@ def test_the_collector_is_paused_inside_transforms_and_restored_after():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_results_are_writeable_arrays_even_from_unit_seeds_and_broadcasts():
+    """grad's seed for a scalar output is a shared read-only one whose products are skipped,
+    and sum's cotangent is a broadcast view: neither may reach the user as read-only."""
+    x = np.array([1.0, 2.0, 3.0])
+    cases = [grad(lambda z: np.sum(z))(x), grad(lambda z: z)(np.array(2.0)),
+             grad(lambda z: 2.0 * z)(np.array(2.0)), funcad.vjp(lambda z: np.sum(z), x)[1],
+             grad(lambda z: np.sin(z))(np.array(0.0, dtype=np.float32))]
+    for g in cases:
+        assert isinstance(g, np.ndarray) and g.flags.writeable and 0 not in g.strides
+    cases[1][...] = 7.0                                  # mutating a result changes nothing else
+    assert grad(lambda z: z)(np.array(2.0)) == 1.0
+    assert cases[4].dtype == np.float32 and cases[4] == 1.0
+    # third derivatives with the unit shortcut agree with the closed form
+    f = lambda z: np.sin(z) * np.exp(z)
+    d3 = grad(grad(grad(f)))(np.array(0.7))
+    assert d3 == pytest.approx(2 * np.exp(0.7) * (np.cos(0.7) - np.sin(0.7)), rel=1e-13)

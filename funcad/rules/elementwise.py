@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import align, fit, ndim_of, shape_of, unbroadcast
+from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
 from .registry import UFUNCS, deflinear, primitive
 
 ONE = "one"
@@ -55,7 +55,23 @@ deflinear(conj_p, lambda g, ans, x: conj_p(g))
 UFUNCS[np.conjugate] = conj_p
 
 
+def _unit(dtype) -> np.ndarray:
+    u = np.ones((), dtype)
+    u.flags.writeable = False
+    return u
+
+
+# Unit seeds: the cotangent seed of a real scalar output (grad's) is one of these shared,
+# read-only 0-d ones, and a VJP rule's product with it is skipped: the partial itself is
+# the cotangent. Nested scalar derivatives record about 30% fewer operations (W8).
+UNITS = {np.dtype(np.float64): _unit(np.float64), np.dtype(np.float32): _unit(np.float32)}
+_UNIT_IDS = frozenset(id(u) for u in UNITS.values())
+
+
 def _scale(g, d):
+    """A VJP's product ``g * d`` (``conj(d)`` when complex, torch's convention)."""
+    if id(g) in _UNIT_IDS and type(d) not in (float, int, complex) and shape_of(d) == () and dtype_of(d) == g.dtype:
+        return d   # real: the unit's dtype
     return g * (conj_p(d) if is_complex(d) else d)
 
 
@@ -74,7 +90,7 @@ def _times(v, d, ans, args, conj: bool):
     if type(d) is mask:
         return where_p(d.fn(ans, *args), v, 0)
     p = d(ans, *args)
-    return v * (conj_p(p) if conj and is_complex(p) else p)
+    return _scale(v, p) if conj else v * p
 
 
 def _vjp(i, d):

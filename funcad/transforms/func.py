@@ -106,8 +106,11 @@ def _strip(tree, trace):
 
 
 def _out(x):
-    """A result leaf as an ndarray (0-d for a scalar); outer traced values stay traced."""
-    if isinstance(x, Box) or isinstance(x, np.ndarray):
+    """A result leaf as a writeable ndarray (0-d for a scalar): a read-only one (a broadcast
+    view, a unit seed) is copied; outer traced values stay traced."""
+    if isinstance(x, np.ndarray):
+        return x if x.flags.writeable else x.copy()
+    if isinstance(x, Box):
         return x
     return np.asarray(x)
 
@@ -151,28 +154,33 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     check_callable(func, "grad_and_value")
 
     @functools.wraps(func)
-    @keeps_gc_paused
     def grad_and_value_f(*args, **kwargs):
-        a = _Args("grad", args, argnums)
-        flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "grad")
-
-        out, pb = trace_vjp(flat, a.leaves)
-        if isinstance(out, (tuple, list, dict)) or out is None:
-            raise RuntimeError(f"grad: the function must return a single scalar array, got "
-                               f"{type(out).__name__}" + (" (with has_aux=True return (output, aux))" if not has_aux else ""))
-        _check_output_leaf(out, "grad")
-        if shape_of(out) != () and np.size(value_of(out)) != 1:
-            raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
-                               f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
-                               f"or reduce it (e.g. np.sum).")
-        gs = pb([(out, ones_like(out))])
-        g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
-        value = _out(primal(out, pb.trace))
-        if has_aux:
-            return g, (value, _strip(flat.aux, pb.trace))
-        return g, value
+        return _grad_and_value(func, argnums, has_aux, args, kwargs)
 
     return grad_and_value_f
+
+
+@keeps_gc_paused
+def _grad_and_value(func, argnums, has_aux, args, kwargs):
+    """The gradient and the value of ``func(*args, **kwargs)``: one recording, one pull."""
+    a = _Args("grad", args, argnums)
+    flat = _AuxCatcher(lambda *leaves: a.call(func, leaves, kwargs), has_aux, "grad")
+
+    out, pb = trace_vjp(flat, a.leaves)
+    if isinstance(out, (tuple, list, dict)) or out is None:
+        raise RuntimeError(f"grad: the function must return a single scalar array, got "
+                           f"{type(out).__name__}" + (" (with has_aux=True return (output, aux))" if not has_aux else ""))
+    _check_output_leaf(out, "grad")
+    if shape_of(out) != () and np.size(value_of(out)) != 1:
+        raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
+                           f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
+                           f"or reduce it (e.g. np.sum).")
+    gs = pb([(out, ones_like(out))])
+    g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
+    value = _out(primal(out, pb.trace))
+    if has_aux:
+        return g, (value, _strip(flat.aux, pb.trace))
+    return g, value
 
 
 def grad(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
@@ -184,11 +192,11 @@ def grad(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Cal
     >>> funcad.func.grad(lambda x: np.sum(np.sin(x)))(np.zeros(2))
     array([1., 1.])
     """
-    gv = grad_and_value(func, argnums, has_aux)
+    check_callable(func, "grad")
 
     @functools.wraps(func)
     def grad_f(*args, **kwargs):
-        g, v = gv(*args, **kwargs)
+        g, v = _grad_and_value(func, argnums, has_aux, args, kwargs)
         return (g, v[1]) if has_aux else g
 
     return grad_f

@@ -13,6 +13,7 @@ import numpy as np
 from ..core import Box, Dual, JVPTrace, Node, VJPTrace, backward, value_of
 from ..core.forward import add_tangents, joint_jvp
 from ..rules.broadcast import dtype_of, shape_of
+from ..rules.elementwise import UNITS
 
 __all__ = ["keeps_gc_paused", "trace_vjp", "trace_jvp", "Pullback", "to_input", "to_inputs", "own", "primal", "basis_rows",
            "zeros_like", "ones_like", "check_callable"]
@@ -77,9 +78,13 @@ def zeros_like(x):
 
 
 def ones_like(x):
-    """Ones shaped like ``x``'s value (a 0-d seed is built without ``np.ones``' Python layer)."""
+    """Ones shaped like ``x``'s value; a real 0-d one is the shared, read-only unit seed
+    whose products VJP rules skip (results leaving the API are never read-only: ``_out``)."""
     s, dt = shape_of(x), dtype_of(x)
-    return np.array(1, dt) if s == () else np.ones(s, dt)
+    if s == ():
+        u = UNITS.get(dt)
+        return u if u is not None else np.array(1, dt)
+    return np.ones(s, dt)
 
 
 def keeps_gc_paused(fn):
