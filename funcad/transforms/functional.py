@@ -31,9 +31,12 @@ Arrays = Any  # an array or a tuple of arrays
 
 
 # -- checks and conversions (torch's helpers, by name) ------------------------------------
+_ARRAYS = (np.ndarray, np.generic, Box, float, complex, int)
+_ARRAYS_OR_LISTS = _ARRAYS + (list,)
+
+
 def _is_array(x, lists: bool = True) -> bool:
-    kinds = (np.ndarray, np.generic, Box, float, complex, int) + ((list,) if lists else ())
-    return isinstance(x, kinds) and not isinstance(x, bool)
+    return isinstance(x, _ARRAYS_OR_LISTS if lists else _ARRAYS) and not isinstance(x, bool)
 
 
 def _as_tuple(inp, arg_name: str, fn_name: str, lists: bool = True):
