@@ -85,6 +85,42 @@ def test_jacobian_structures_follow_torch_func():
             np.testing.assert_allclose(p, q)
 
 
+def _tracking(fn, calls, sizes):
+    """``fn`` that logs its calls, and the batch sizes of the tangents it is given."""
+    def f(z):
+        calls.append(1)
+        sizes.append(np.shape(getattr(z, "_t", ()))[:1])
+        return fn(z)
+    return f
+
+
+def test_jacobians_are_swept_within_the_memory_bound(monkeypatch):
+    """The stated rule: batched tangents and cotangents hold at most CHUNK_ELEMENTS elements
+    per value (sweeps of at most 64 columns or rows are never split)."""
+    import funcad.transforms.func as FM
+    x = np.linspace(-1, 1, 100)
+    fn = lambda z: np.tanh(np.outer(z, z[:40])).sum(axis=1) + z ** 2   # a 4000-element intermediate
+    J = F.jacrev(fn)(x)
+    monkeypatch.setattr(FM, "CHUNK_ELEMENTS", 100_000)
+    calls, sizes = [], []
+    f = _tracking(fn, calls, sizes)
+    np.testing.assert_allclose(F.jacfwd(f)(x), J, rtol=1e-13, atol=1e-15)
+    assert len(calls) == 5 and sizes[1:] == [(25,)] * 4          # one stopped sweep, then 4 x 25
+    np.testing.assert_allclose(F.jacrev(f)(x), J, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(funcad.jacobian(f, x, strategy="forward-mode"), J, rtol=1e-13, atol=1e-15)
+    H = funcad.hessian(lambda z: np.sum(fn(z)), x)
+    np.testing.assert_allclose(F.hessian(lambda z: np.sum(fn(z)))(x), H, rtol=1e-12, atol=1e-14)
+    g, aux = F.jacfwd(lambda z: (fn(z), np.sum(z)), has_aux=True)(x)
+    assert isinstance(aux, np.ndarray) and aux == np.sum(x)
+    monkeypatch.setattr(FM, "CHUNK_ELEMENTS", 10)                 # below one column: one at a time
+    calls.clear(), sizes.clear()
+    np.testing.assert_allclose(F.jacfwd(f)(x[:70]), F.jacrev(fn)(x[:70]), rtol=1e-13, atol=1e-15)
+    assert sizes[1:] == [(1,)] * 70
+    calls.clear(), sizes.clear()
+    F.jacfwd(f)(x[:64])                                           # 64 columns: one sweep
+    assert sizes == [(64,)]
+
+
 def test_jacrev_chunk_size_gives_the_same_jacobian():
     f = lambda a: np.outer(np.sin(a), a)
     full = F.jacrev(f)(x)

@@ -16,7 +16,7 @@ from ..core import Box, value_of
 from ..pytree import tree_flatten, tree_unflatten
 from ..rules.broadcast import dtype_of, reshape_p, shape_of
 from ..rules.shape import astype, concatenate, transpose
-from .tracing import (Pullback, keeps_gc_paused, basis_rows, check_callable, ones_like, primal, split, to_inputs,
+from .tracing import (Pullback, TangentTooLarge, BoundedJVPTrace, keeps_gc_paused, basis_rows, check_callable, ones_like, primal, split, to_inputs,
                       trace_jvp, trace_vjp, zeros_like)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"]
@@ -357,36 +357,60 @@ def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
 
 
 def push_jacobian(func, in_leaves, which=None):
-    """All columns of d outputs / d inputs in one batched forward sweep. Returns
-    (output leaves, output treedef, jac) with ``jac[i][j]`` of shape ``out_i.shape +
+    """All columns of d outputs / d inputs by batched forward sweeps. Returns (output
+    leaves, output treedef, jac, trace) with ``jac[i][j]`` of shape ``out_i.shape +
     in_j.shape`` (``None`` where input j does not reach output i). ``which`` limits the
-    differentiated inputs (indices); the others are held constant."""
+    differentiated inputs (indices); the others are held constant.
+
+    Up to 64 columns go in one sweep. More are pushed in sweeps sized so that no batched
+    tangent holds more than CHUNK_ELEMENTS elements, the reverse-mode bound: a sweep that
+    meets a larger value stops, and the function is run again with fewer columns per sweep
+    (so a function may be called more than once). ``trace`` is the last sweep's."""
     which = range(len(in_leaves)) if which is None else which
     chosen = [in_leaves[j] for j in which]
-    seeds = basis_rows(chosen, 0, sum(_size(x) for x in chosen))
-    tangents = [None] * len(in_leaves)
-    for j, s in zip(which, seeds):
-        tangents[j] = s
-    out, trace = trace_jvp(func, in_leaves, tangents)
-    ol, odef = tree_flatten(out)
+    total = sum(_size(x) for x in chosen)
+    step = total
+    while True:
+        try:
+            sweeps = [_push_columns(func, in_leaves, which, chosen, total, r0, min(total, r0 + step))
+                      for r0 in range(0, total, step or 1)]
+            break
+        except TangentTooLarge as big:
+            step = max(1, min(step - 1, CHUNK_ELEMENTS // max(1, big.largest)))
+    ol, odef, trace = sweeps[-1][:3]
     outs, jac = [], []
-    for o in ol:
-        p, t = split(o, trace)
+    for i, o in enumerate(ol):
+        p = split(o, trace)[0]
         outs.append(p)
+        parts = [sw[3][i] for sw in sweeps]
+        if all(t is None for t in parts):
+            jac.append([None] * len(chosen))
+            continue
+        parts = [np.zeros((r1 - r0,) + shape_of(p), np.result_type(value_of(p))) if t is None else t
+                 for t, (r0, r1) in zip(parts, (sw[4] for sw in sweeps))]
+        t = parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
         row, off = [], 0
         for x in chosen:
             n = _size(x)
-            if t is None:
-                row.append(None)
-            else:
-                block = _rows(t, off, off + n) if len(chosen) > 1 else t
-                # (n, *out) -> (*out, *in)
-                b = reshape_p(block, shape_of(x) + shape_of(p), len(shape_of(block)))
-                k, m = len(shape_of(x)), len(shape_of(p))
-                row.append(transpose(b, tuple(range(k, k + m)) + tuple(range(k))) if k and m else b)
+            block = _rows(t, off, off + n) if len(chosen) > 1 else t
+            # (n, *out) -> (*out, *in)
+            b = reshape_p(block, shape_of(x) + shape_of(p), len(shape_of(block)))
+            k, m = len(shape_of(x)), len(shape_of(p))
+            row.append(transpose(b, tuple(range(k, k + m)) + tuple(range(k))) if k and m else b)
             off += n
         jac.append(row)
     return outs, odef, jac, trace
+
+
+def _push_columns(func, in_leaves, which, chosen, total, r0, r1):
+    """One forward sweep of columns r0:r1: (output leaves, treedef, trace, tangents, (r0, r1))."""
+    tangents = [None] * len(in_leaves)
+    for j, s in zip(which, basis_rows(chosen, r0, r1)):
+        tangents[j] = s
+    trace = BoundedJVPTrace(CHUNK_ELEMENTS, r1 - r0) if total > 64 and r1 - r0 > 1 else None
+    out, trace = trace_jvp(func, in_leaves, tangents, trace)
+    ol, odef = tree_flatten(out)
+    return ol, odef, trace, [split(o, trace)[1] for o in ol], (r0, r1)
 
 
 def _assemble(a: _Args, out_def, jac, in_leaves, outs):

@@ -176,9 +176,39 @@ def trace_vjp(fun, primals):
     return out, Pullback(trace, tape, inputs)
 
 
-def trace_jvp(fun, primals, tangents):
-    """Run ``fun`` on dual numbers; returns (output, trace) (split leaves with ``split``)."""
-    trace = JVPTrace()
+class TangentTooLarge(Exception):
+    """A batched forward sweep met a value whose batched tangent would pass its bound."""
+
+    def __init__(self, largest: int):
+        super().__init__(largest)
+        self.largest = largest   # elements of that value (one direction's tangent)
+
+
+class BoundedJVPTrace(JVPTrace):
+    """A forward sweep of ``k`` directions at once that stops (``TangentTooLarge``) when a
+    tangent would hold more than ``limit`` elements, so the caller can push fewer."""
+
+    __slots__ = ("limit", "k")
+
+    def __init__(self, limit: int, k: int):
+        super().__init__()
+        self.limit, self.k = limit, k
+
+    def box(self, prim, ans, vals, kwargs, args):
+        out = JVPTrace.box(self, prim, ans, vals, kwargs, args)
+        for d in (out if type(out) is tuple else (out,)):
+            if isinstance(d, Dual) and d._trace is self:
+                t = d._t
+                n = t.size if type(t) is np.ndarray else np.size(value_of(t))
+                if n > self.limit:
+                    raise TangentTooLarge(n // self.k)
+        return out
+
+
+def trace_jvp(fun, primals, tangents, trace=None):
+    """Run ``fun`` on dual numbers (of ``trace``, a fresh JVPTrace by default); returns
+    (output, trace) (split leaves with ``split``)."""
+    trace = JVPTrace() if trace is None else trace
     inputs = [p if t is None else Dual._new(trace, p, t) for p, t in zip(primals, tangents)]
     return fun(*inputs), trace
 
