@@ -272,6 +272,10 @@ def test_results_are_writeable_arrays_even_from_unit_seeds_and_broadcasts():
              grad(lambda z: np.sin(z))(np.array(0.0, dtype=np.float32))]
     for g in cases:
         assert isinstance(g, np.ndarray) and g.flags.writeable and 0 not in g.strides
+    c = np.array(3.0)                                    # nor alias a user's array or each other
+    assert not np.shares_memory(grad(lambda z: z * c)(np.array(2.0)), c)
+    g, v = funcad.func.grad_and_value(lambda z: np.exp(z))(np.array(0.0))
+    assert not np.shares_memory(g, v)
     cases[1][...] = 7.0                                  # mutating a result changes nothing else
     assert grad(lambda z: z)(np.array(2.0)) == 1.0
     assert cases[4].dtype == np.float32 and cases[4] == 1.0
