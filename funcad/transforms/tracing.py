@@ -176,8 +176,11 @@ def trace_vjp(fun, primals):
     return out, Pullback(trace, tape, inputs)
 
 
-class TangentTooLarge(Exception):
-    """A batched forward sweep met a value whose batched tangent would pass its bound."""
+class TangentTooLarge(BaseException):
+    """A batched forward sweep met a value whose batched tangent would pass its bound.
+
+    A BaseException, like KeyboardInterrupt: a user's ``except Exception`` fallback must not
+    swallow it and finish the sweep on other values."""
 
     def __init__(self, largest: int):
         super().__init__(largest)
