@@ -3,12 +3,13 @@
 Each primitive call on a :class:`Node` of the trace appends a new Node to the trace's
 *tape*; a Node keeps the primitive, its arguments as given (this trace's Nodes among them
 are its parents) and unboxed, and its answer: exactly what the VJP rules need, in about
-240 bytes per node (a long graph's cost per node depends on how much of it stays in cache). Creation order is a topological order, so the
-backward pass is one explicit loop over the tape in reverse (no recursion: a million-node
-chain is fine). Cotangents live on the nodes while the pass runs (``None`` is a symbolic
-zero); a cotangent may carry leading batch axes, so all rows of a Jacobian are pulled in
-one sweep. When the forward pass ends the trace hands its tape to the caller, so no
-reference cycle keeps the graph (or the user's arrays) alive.
+240 bytes per node (a long graph's cost per node depends on how much of it stays in
+cache). Creation order is a topological order, so the backward pass is one explicit loop
+over the tape in reverse (no recursion: a million-node chain is fine). Cotangents live on
+the nodes while the pass runs (``None`` is a symbolic zero); a cotangent may carry leading
+batch axes, so all rows of a Jacobian are pulled in one sweep. When the forward pass ends
+the trace hands its tape to the caller, so no reference cycle keeps the graph (or the
+user's arrays) alive.
 """
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from ..core.forward import add_tangents, joint_jvp
 from ..rules.broadcast import dtype_of, shape_of
 from ..rules.elementwise import UNITS
 
-__all__ = ["keeps_gc_paused", "trace_vjp", "trace_jvp", "Pullback", "to_input", "to_inputs", "own", "primal", "basis_rows",
-           "zeros_like", "ones_like", "check_callable"]
+__all__ = ["keeps_gc_paused", "trace_vjp", "trace_jvp", "Pullback", "BoundedJVPTrace", "TangentTooLarge",
+           "to_input", "to_inputs", "own", "primal", "basis_rows", "zeros_like", "ones_like", "check_callable"]
 
 
 def check_callable(func, name: str) -> None:
@@ -96,7 +96,8 @@ def keeps_gc_paused(fn):
     (benchmarks/, workload W7), and one collection between recording a graph and pulling it
     back makes a 100,000-op chain 14% slower per op. Transforms hold the pause for their
     whole call. Nested uses find the collector off and leave it off; only the outermost one,
-    which found it on, turns it back on.
+    which found it on, turns it back on. Threads share the collector: when one thread's
+    transform ends, another's still running continues with it on (slower, not wrong).
     """
     import functools
 
