@@ -27,10 +27,11 @@ _ARGNUMS: dict = {}   # (argnums, nargs) -> checked positions: checked once, not
 
 
 def _argnums(argnums, nargs: int, name: str) -> tuple:
-    try:
-        return _ARGNUMS[argnums, nargs]
-    except (KeyError, TypeError):   # not seen yet, or unhashable (an error below)
-        pass
+    exact = type(argnums) is int or (type(argnums) is tuple and all(type(a) is int for a in argnums))
+    if exact:   # only exact ints are cached: True == 1 would otherwise find 1's entry
+        hit = _ARGNUMS.get((argnums, nargs))
+        if hit is not None:
+            return hit
     nums = (argnums,) if isinstance(argnums, int) else argnums
     if not isinstance(nums, tuple) or not nums or not all(isinstance(a, int) and not isinstance(a, bool) for a in nums):
         raise RuntimeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
@@ -42,7 +43,7 @@ def _argnums(argnums, nargs: int, name: str) -> tuple:
         out.append(a % nargs)
     if len(set(out)) != len(out):
         raise RuntimeError(f"{name}: argnums must be unique, got {argnums!r}")
-    if len(_ARGNUMS) < 1024:
+    if exact and len(_ARGNUMS) < 1024:
         _ARGNUMS[argnums, nargs] = tuple(out)
     return tuple(out)
 
