@@ -84,22 +84,32 @@ def jacobian(values: Callable, x0: np.ndarray, M: int, *, scale: float = 0.0,
         nit = np.asarray(res.nit).reshape(M, N)
         step = (h0 * mult)[None, :] / 2.0 ** np.maximum(nit - 1, 0)
         ok = np.isfinite(df) & np.isfinite(err) & (status != -3)
-        best = _keep_first_good(best, df, err, step, status, ok)
-        if best[4].all():
+        best = _merge_retry(best, df, err, step, status, ok, converge=True)
+        b_df, b_err, _, b_status, b_ok = best
+        # unsettled: not finite yet, or stopped unconverged with an error estimate that is
+        # large for the entry (roundoff-limited entries stop with a tiny one: no retry)
+        rough = (b_status != 0) & (b_err > 1e-6 * np.maximum(np.abs(b_df), scale))
+        if not (~b_ok | rough).any():
             break
     df, err, step, status, _ = best
     return FDResult(df, err, step, status, method, seen)
 
 
-def _keep_first_good(best, df, err, step, status, ok):
-    """Merge a retry (smaller steps) into ``best``: entries that were not yet good take the
-    retry's values where those are good."""
+def _merge_retry(best, df, err, step, status, ok, converge: bool):
+    """Merge a retry (smaller steps, or one-sided) into ``best``: entries that were not yet
+    good (finite) take the retry's values where those are good. With ``converge``, an entry
+    that has not converged also takes the retry's value where the retry converged or has a
+    smaller error estimate: a rapidly varying function whose first steps were too long
+    gets another chance, and a converged entry is never replaced."""
     if best is None:
         return [df, err, step, status, ok]
-    take = ~best[4] & ok
-    for b, new in zip(best[:4], (df, err, step, status)):
+    b_df, b_err, b_step, b_status, b_ok = best
+    take = ~b_ok & ok
+    if converge:
+        take |= b_ok & (b_status != 0) & ok & ((status == 0) | (err < b_err))
+    for b, new in zip((b_df, b_err, b_step, b_status), (df, err, step, status)):
         b[take] = new[take]
-    best[4] |= ok
+    best[4] = b_ok | ok
     return best
 
 
@@ -125,7 +135,7 @@ def hessian(values: Callable, x0: np.ndarray, *, method: str = "") -> FDResult:
         # Second differences lose eps |f| / h^2 to roundoff; SciPy does not report the
         # final step, so take a few halvings of the first (``step`` is h^2 here).
         step = np.full((N, N), (h * mult / 8) ** 2)
-        best = _keep_first_good(best, df, err, step, status, ok)
+        best = _merge_retry(best, df, err, step, status, ok, converge=False)
         if best[4].all():
             break
     df, err, step, status, _ = best
