@@ -87,8 +87,11 @@ def jacobian(values: Callable, x0: np.ndarray, M: int, *, scale: float = 0.0,
         best = _merge_retry(best, df, err, step, status, ok, converge=True)
         b_df, b_err, _, b_status, b_ok = best
         # unsettled: not finite yet, or stopped unconverged with an error estimate that is
-        # large for the entry (roundoff-limited entries stop with a tiny one: no retry)
-        rough = (b_status != 0) & (b_err > 1e-6 * np.maximum(np.abs(b_df), scale))
+        # large beside the entry, the whole matrix and the function's values (entries at
+        # the roundoff level, such as zeros, stop with a tiny one and are not retried)
+        size = max(scale, float(np.max(np.abs(np.where(b_ok, b_df, 0.0)), initial=0.0)))
+        rough = ((b_status != 0) & (b_err > 1e-3 * np.maximum(np.abs(b_df), size))
+                 & (b_err > 1e-8 * seen[:, None]))
         if not (~b_ok | rough).any():
             break
     df, err, step, status, _ = best
