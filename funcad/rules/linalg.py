@@ -65,12 +65,12 @@ import scipy.linalg as sla
 from ..core import value_of
 from . import kinks
 from .broadcast import align, broadcast_p, fit, ndim_of, reshape_p, shape_of, sum_p, unbroadcast
-from .contractions import dot, matmul_p, mT, outer as _outer
-from .elementwise import conj_p, where_p
+from .contractions import dot, matmul_p, mH, mT, outer as _outer
+from .elementwise import conj_p, is_complex, where_p
 from .indexing import getitem, getitem_p, untake_p
 from .reductions import expand_reduced, max as _max, min as _min, norm_axis, sum as _sum
 from .registry import implements, primitive
-from .shape import astype, concat_p, moveaxis, reshape, slice_axis_p, stack, transpose, transpose_p
+from .shape import astype, concat_p, moveaxis, reshape, slice_axis_p, transpose, transpose_p
 from .ufuncs import absolute, imag, real
 
 _LA = np.linalg
@@ -82,15 +82,6 @@ _NOVALUE = np._NoValue
 # =========================================================================================
 def _dt(x) -> np.dtype:
     return np.result_type(value_of(x))
-
-
-def _is_complex(x) -> bool:
-    return _dt(x).kind == "c"
-
-
-def mH(x):
-    """Conjugate transpose of the last two axes (plain transpose for real values)."""
-    return conj_p(mT(x)) if _is_complex(x) else mT(x)
 
 
 def _mm(a, b):
@@ -176,7 +167,7 @@ def _offdiag_div(x, e):
 
 
 def _real_only(x, name: str) -> None:
-    if _is_complex(x):
+    if is_complex(x):
         raise NotImplementedError(
             f"funcad: the derivative of {name} of a complex matrix is not implemented (only "
             f"real inputs). Split the problem into real and imaginary parts, or apply "
@@ -283,7 +274,7 @@ def _scalar_to_matrix(s):
 
 def _singular(ans, a) -> bool:
     """A real matrix (or one of a stack) with det exactly 0: the inverse-based rules fail."""
-    return not _is_complex(a) and bool(np.any(value_of(ans) == 0))
+    return not is_complex(a) and bool(np.any(value_of(ans) == 0))
 
 
 def _cofactors(a):
@@ -308,7 +299,7 @@ def _det_jvp(t, ans, a, scipy=False):
 def _det_vjp(g, ans, a, scipy=False):
     if _singular(ans, a):
         return _scalar_to_matrix(g) * _cofactors(a)
-    return _scalar_to_matrix(g * (conj_p(ans) if _is_complex(ans) else ans)) * mH(inv_p(a))
+    return _scalar_to_matrix(g * (conj_p(ans) if is_complex(ans) else ans)) * mH(inv_p(a))
 
 
 # d det(A) = det(A) tr(A^-1 dA) where A is invertible, adj(A)^T : dA everywhere
@@ -327,7 +318,7 @@ slogdet_p = primitive(_slogdet_impl, "slogdet", multiple_results=True)
 def _slogdet_jvp(t, ans, a):
     sign, _ = ans
     z = _trace2(solve_p(a, t))
-    if not _is_complex(a):
+    if not is_complex(a):
         return None, z
     return sign * (1j * imag(z)), real(z)
 
@@ -335,7 +326,7 @@ def _slogdet_jvp(t, ans, a):
 def _slogdet_vjp(g, ans, a):
     sign, _ = ans
     gs, gl = g
-    if not _is_complex(a):
+    if not is_complex(a):
         if gl is None:
             return None
         gz = gl
@@ -620,7 +611,7 @@ def _eig_jvp(t, ans, a):
     w, v = ans
     x = solve_p(v, _mm(t, v))                               # V^-1 dA V
     dv = _mm(v, _offdiag_div(x, _gap_matrix(w)))
-    if _is_complex(v):
+    if is_complex(v):
         r = real(sum_p(conj_p(v) * dv, (-2,), 2, False))   # keeps each column's 2-norm
         m = _largest_component(v)
         vj = real(sum_p(m * v, (-2,), 2, False))
@@ -639,19 +630,19 @@ def _eig_vjp(g, ans, a):
             return None
         gx = _diag_embed(gw)
     else:
-        gq = -sum_p((conj_p(v) if _is_complex(v) else v) * gv, (-2,), 2, False)
-        if _is_complex(v):
+        gq = -sum_p((conj_p(v) if is_complex(v) else v) * gv, (-2,), 2, False)
+        if is_complex(v):
             m = _largest_component(v)
             vj = real(sum_p(m * v, (-2,), 2, False))
             gdv = gv + v * _row(real(gq)) + 1j * m * _row(imag(gq) / vj)
         else:
             gdv = gv + v * _row(gq)
         e = _gap_matrix(w)
-        gx = _offdiag_div(_mm(mH(v), gdv), conj_p(e) if _is_complex(e) else e)
+        gx = _offdiag_div(_mm(mH(v), gdv), conj_p(e) if is_complex(e) else e)
         if gw is not None:
             gx = gx + _diag_embed(gw)
     ga = solve_p(mH(v), _mm(gx, mH(v)))
-    return real(ga) if _is_complex(ga) and not _is_complex(a) else ga
+    return real(ga) if is_complex(ga) and not is_complex(a) else ga
 
 
 eig_p.jvps = (_eig_jvp,)
@@ -673,7 +664,7 @@ def _eigvals_jvp(t, ans, a):
 def _eigvals_vjp(g, ans, a):
     _, v = eig_p(a)
     ga = solve_p(mH(v), _mm(_diag_embed(g), mH(v)))
-    return real(ga) if _is_complex(ga) and not _is_complex(a) else ga
+    return real(ga) if is_complex(ga) and not is_complex(a) else ga
 
 
 eigvals_p.jvps = (_eigvals_jvp,)
@@ -1078,7 +1069,7 @@ def _vnorm_jvp(t, ans, x, ord=2, axis=(), keepdims=False):
     if ord == 0:
         return None
     d = _vnorm_partial(ans, x, ord, axis, keepdims)
-    c = real(conj_p(d) * t) if _is_complex(x) else d * t
+    c = real(conj_p(d) * t) if is_complex(x) else d * t
     return sum_p(c, axis, ndim_of(x), keepdims)
 
 
@@ -1556,7 +1547,7 @@ def scipy_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_f
     if assume_a not in _ASSUME:
         raise ValueError(f"solve: {assume_a!r} is not a recognized matrix structure")
     kind = _ASSUME[assume_a]
-    if transposed and _is_complex(a):
+    if transposed and is_complex(a):
         raise NotImplementedError("scipy.linalg.solve: transposed=True is not supported for complex a")
     b2, vec = _as_matrix_rhs(b)
     n = shape_of(a)[-1]
@@ -1746,7 +1737,7 @@ def _band_transpose(ab, l, u):
     r, j = np.indices((l + u + 1, n))
     i = r - l + j
     out = _band_gather(ab, u + l - r, i, (i >= 0) & (i < n))
-    return conj_p(out) if _is_complex(out) else out
+    return conj_p(out) if is_complex(out) else out
 
 
 def _banded_jvp_ab(t, ans, ab, b, l=0, u=0):
