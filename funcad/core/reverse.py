@@ -99,39 +99,46 @@ _item.vjps = (_item_vjp,)
 _item.jvps = (lambda t, ans, tup, i: t[i],)
 
 
-def backward(tape: list, seeds, inputs):
+def backward(tape: list, seeds, inputs, release: bool = False):
     """Pull cotangents from ``seeds`` ((node, g) pairs) back to ``inputs``.
 
     Returns each input's cotangent (``None`` where no path reaches it). Nodes' cotangent
-    slots are cleared as the pass goes, so the same tape can be pulled again.
+    slots are cleared as the pass goes, so the same tape can be pulled again, unless
+    ``release``: then each node but the seeds lets go of its value and arguments once the
+    pass is past it (nothing later reads them), so the memory of the recorded values is
+    reused for the cotangents. The tape can then not be pulled again.
     """
+    keep = set()
     for node, g in seeds:
-        if isinstance(node, Node) and g is not None:
-            node._g = add_tangents(node._g, g)
+        if isinstance(node, Node):
+            keep.add(id(node))
+            if g is not None:
+                node._g = add_tangents(node._g, g)
     for node in reversed(tape):
         g = node._g
-        if g is None:
-            continue
-        node._g = None
-        prim = node.prim
-        vjps = prim.vjps
-        args = node.args
-        ans = node._p
-        kw = node.kwargs
-        trace = node._trace
-        i = 0
-        for parent in node.inputs:
-            if isinstance(parent, Box) and parent._trace is trace:
-                try:
-                    rule = vjps[i]
-                except (TypeError, IndexError):
-                    rule = prim.rule(vjps, i, "reverse-mode")
-                if rule is not None:
-                    c = rule(g, ans, *args, **kw)
-                    if c is not None:
-                        pg = parent._g
-                        parent._g = c if pg is None else add_tangents(pg, c)
-            i += 1
+        if g is not None:
+            node._g = None
+            prim = node.prim
+            vjps = prim.vjps
+            args = node.args
+            ans = node._p
+            kw = node.kwargs
+            trace = node._trace
+            i = 0
+            for parent in node.inputs:
+                if isinstance(parent, Box) and parent._trace is trace:
+                    try:
+                        rule = vjps[i]
+                    except (TypeError, IndexError):
+                        rule = prim.rule(vjps, i, "reverse-mode")
+                    if rule is not None:
+                        c = rule(g, ans, *args, **kw)
+                        if c is not None:
+                            pg = parent._g
+                            parent._g = c if pg is None else add_tangents(pg, c)
+                i += 1
+        if release and id(node) not in keep:
+            node.args = node._p = None
     out = []
     for x in inputs:
         out.append(x._g)

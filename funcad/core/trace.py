@@ -42,6 +42,8 @@ class Trace:
                     v = vals[i] = a._p
                     if isinstance(v, Box):
                         lower = True
+                    elif v is None:   # released when its transform returned: the mode says so
+                        return self.box(prim, None, vals, kwargs, args)
                 else:
                     lower = True
             i += 1

@@ -176,11 +176,12 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
         raise RuntimeError(f"grad: the function must return a scalar (one element), got an array "
                            f"of shape {shape_of(out)}. Use jacrev/jacobian for non-scalar outputs, "
                            f"or reduce it (e.g. np.sum).")
-    gs = pb([(out, ones_like(out))])
-    g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
     value = _out(primal(out, pb.trace))
+    aux = _strip(flat.aux, pb.trace) if has_aux else None   # read before the values are released
+    gs = pb([(out, ones_like(out))], release=True)
+    g = a.structure([_like(gi, x) for gi, x in zip(gs, a.leaves)])
     if has_aux:
-        return g, (value, _strip(flat.aux, pb.trace))
+        return g, (value, aux)
     return g, value
 
 

@@ -226,9 +226,10 @@ def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
     try:
         pb, is_out_tuple, outs = _record(func, probe.box(xs), "vjp", strict)
         vv = _vector(v, outs, is_out_tuple, "vjp", "the user-provided function returns")
-        grads = pb(list(zip(outs, vv)))
+        values = [primal(o, pb.trace) for o in outs]
+        grads = pb(list(zip(outs, vv)), release=True)
         res = _fill_in_zeros(grads, xs, strict, create_graph, "back", probe.depends)
-        outs = tuple(_post(primal(o, pb.trace), create_graph, probe) for o in outs)
+        outs = tuple(_post(v, create_graph, probe) for v in values)
         res = tuple(_post(r, create_graph, probe) for r in res)
     finally:
         probe.close()
@@ -382,7 +383,8 @@ def _gradient(func, check):
     def grad_fn(*xs):
         out, pb = trace_vjp(func, xs)
         o = check(out, pb.trace)
-        return pb([(o, ones_like(o))]), primal(o, pb.trace)
+        value = primal(o, pb.trace)
+        return pb([(o, ones_like(o))], release=True), value
     return grad_fn
 
 
