@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Box, value_of
+from ..core import Box
 from .registry import deflinear, primitive
 
 

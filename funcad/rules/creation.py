@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import ndim_of, shape_of
+from .broadcast import dtype_of, ndim_of, shape_of
 from .registry import implements, nondiff
 from .shape import astype, broadcast_to, concatenate, expand_dims, moveaxis, reshape
 from .ufuncs import log10, power
@@ -25,7 +25,7 @@ zeros_like, ones_like, empty_like = (nondiff(f) for f in (np.zeros_like, np.ones
 def _cast(x, dtype):
     """``x`` (traced or plain) as an array of ``dtype``."""
     if isinstance(x, Box):
-        return x if np.result_type(value_of(x)) == dtype else astype(x, dtype)
+        return x if dtype_of(x) == dtype else astype(x, dtype)
     return np.asarray(x, dtype=dtype)
 
 
@@ -133,7 +133,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if not isinstance(fill_value, Box):
         return np.full(shape, fill_value, dtype, order)
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (operator.index(shape),)
-    dtype = np.result_type(value_of(fill_value)) if dtype is None else np.dtype(dtype)
+    dtype = dtype_of(fill_value) if dtype is None else np.dtype(dtype)
     return _cast(fill_value, dtype) + np.zeros(shape, dtype)
 
 

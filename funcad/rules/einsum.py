@@ -20,8 +20,8 @@ import warnings
 
 import numpy as np
 
-from ..core import Box, value_of
-from .broadcast import ndim_of, reshape_p, shape_of, unbroadcast
+from ..core import Box
+from .broadcast import dtype_of, ndim_of, reshape_p, shape_of, unbroadcast
 from .elementwise import conj_p, is_complex
 from .reductions import norm_axis, sum_p
 from .registry import UFUNCS, defjvp_argnum, defvjp_argnum, implements, nondiff, primitive
@@ -55,7 +55,7 @@ def _einsum_vjp(i, g, ans, *ops, spec, optimize):
     xi = ops[i]
     core = shape_of(xi)[ndim_of(xi) - len(si):]
     fresh = _fresh("".join(ins) + out)
-    dtype = np.result_type(value_of(xi))
+    dtype = dtype_of(xi)
     target, consts, const_subs, seen = [], [], [], set()
     for c, n in zip(si, core):
         if c in seen:   # a diagonal: put the cotangent back on it with an identity matrix

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Box, value_of
+from ..core import Box
 from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
 from .registry import UFUNCS, deflinear, primitive
 
@@ -80,7 +80,7 @@ def _scale(g, d):
 
 def _zeros(v, ans, x):
     """The derivative of a piecewise-constant function: zeros shaped like ``v`` (as torch)."""
-    return np.zeros(shape_of(v), np.result_type(value_of(v)))
+    return np.zeros(shape_of(v), dtype_of(v))
 
 
 def _times(v, d, ans, args, conj: bool):

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import value_of
-from .broadcast import ndim_of, shape_of
+
+from .broadcast import dtype_of, ndim_of, shape_of
 from .elementwise import conj_p, is_complex
 from .registry import deflinear, implements, primitive
 from .shape import concat_p, pad_axis_p, slice_axis_p
@@ -104,7 +104,7 @@ def _irfft_vjp(g, ans, y, n, axis, norm):
     if is_complex(g):   # the output is real: only the real part of its cotangent counts
         g = real(g)
     c = rfft_p(g, None, axis, _DUAL[norm])
-    c = c * _hermitian_weights(out_n, axis, np.result_type(value_of(g)))
+    c = c * _hermitian_weights(out_n, axis, dtype_of(g))
     return _for_input(_resize(c, axis, shape_of(y)[axis]), y)
 
 

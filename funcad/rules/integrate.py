@@ -47,8 +47,8 @@ from typing import Any, Callable
 import numpy as np
 import scipy.integrate
 
-from ..core import Box, value_of
-from .broadcast import ndim_of, reshape_p, shape_of, sum_p
+from ..core import Box
+from .broadcast import dtype_of, ndim_of, reshape_p, shape_of, sum_p
 from .registry import defjvp_argnum, defvjp_argnum, implements, primitive
 from .shape import astype, concat_p, slice_axis_p, stack, transpose
 
@@ -72,7 +72,7 @@ def _is_real_float(x) -> bool:
     """A differentiable entry of ``args``: a real floating array or number (0-d if a float)."""
     if not isinstance(x, (Box, np.ndarray, float, np.floating)):
         return False
-    return np.result_type(value_of(x)).kind == "f"
+    return dtype_of(x).kind == "f"
 
 
 def _vector(out, n: int):
@@ -92,8 +92,8 @@ def _full(c, shape):
 
 def _like(c, x):
     """Cotangent ``c`` in the dtype of the primal ``x`` (float32 in, float32 out)."""
-    d = np.result_type(value_of(x))
-    return c if d.kind != "f" or np.result_type(value_of(c)) == d else astype(c, d)
+    d = dtype_of(x)
+    return c if d.kind != "f" or dtype_of(c) == d else astype(c, d)
 
 
 def _flat(x):
@@ -213,7 +213,7 @@ def _shared_adjoint(g, ans, y0, t, args, kw):
 
 def _odeint_vjp(i, g, ans, y0, t, *args, **kw):
     if i >= 2 and not _is_real_float(args[i - 2]):
-        what = "complex" if np.result_type(value_of(args[i - 2])).kind == "c" else "non-float"
+        what = "complex" if dtype_of(args[i - 2]).kind == "c" else "non-float"
         raise NotImplementedError(f"odeint: args[{i - 2}] is {what}; only real floating entries "
                                   "of args can be differentiated.")
     y0_bar, t_bar, args_bar = _shared_adjoint(g, ans, y0, t, args, kw)
@@ -326,7 +326,7 @@ def odeint(func: Callable, y0: Any, t: Any, args: Any = (), Dfun: Callable | Non
     from ..numpy import asarray
     y0, t = asarray(y0), asarray(t)           # lists of traced numbers become traced arrays
     for what, x in (("y0", y0), ("t", t)):
-        if np.result_type(value_of(x)).kind == "c":
+        if dtype_of(x).kind == "c":
             raise NotImplementedError(f"odeint: {what} is complex; SciPy's odeint solves real "
                                       "systems only. Split it into real and imaginary parts.")
     if ndim_of(y0) > 1:

@@ -64,7 +64,7 @@ import scipy.linalg as sla
 
 from ..core import value_of
 from . import kinks
-from .broadcast import align, broadcast_p, fit, ndim_of, reshape_p, shape_of, sum_p, unbroadcast
+from .broadcast import align, broadcast_p, dtype_of, fit, ndim_of, reshape_p, shape_of, sum_p, unbroadcast
 from .contractions import dot, matmul_p, mH, mT, outer as _outer
 from .elementwise import conj_p, is_complex, where_p
 from .indexing import getitem, getitem_p, untake_p
@@ -80,16 +80,12 @@ _NOVALUE = np._NoValue
 # =========================================================================================
 # Small helpers: dtypes, conjugate transpose, triangles, diagonals
 # =========================================================================================
-def _dt(x) -> np.dtype:
-    return np.result_type(value_of(x))
-
-
 def _mm(a, b):
     return matmul_p(a, b)
 
 
 def _eye(n: int, like) -> np.ndarray:
-    return np.eye(n, dtype=_dt(like))
+    return np.eye(n, dtype=dtype_of(like))
 
 
 def _tri_mask(m: int, n: int, lower: bool, k: int = 0) -> np.ndarray:
@@ -729,9 +725,9 @@ def _svd_jvp(t, ans, a, full_matrices=False):
     if full_matrices and m != n:
         lead = shape_of(t)[:ndim_of(t) - ndim_of(a)] + shape_of(a)[:-2]
         if m > n:
-            du = concat_p(du, np.full(lead + (m, m - n), np.nan, _dt(du)), axis=-1)
+            du = concat_p(du, np.full(lead + (m, m - n), np.nan, dtype_of(du)), axis=-1)
         else:
-            dvh = concat_p(dvh, np.full(lead + (n - m, n), np.nan, _dt(dvh)), axis=-2)
+            dvh = concat_p(dvh, np.full(lead + (n - m, n), np.nan, dtype_of(dvh)), axis=-2)
     return du, ds, dvh
 
 
@@ -968,7 +964,7 @@ lstsq_p = primitive(_lstsq_impl, "lstsq")
 
 def _lstsq_cutoff(a, rcond):
     m, n = shape_of(a)[-2:]
-    return float(np.finfo(_dt(a)).eps * max(m, n)) if rcond is None or rcond < 0 else float(rcond)
+    return float(np.finfo(dtype_of(a)).eps * max(m, n)) if rcond is None or rcond < 0 else float(rcond)
 
 
 def _lstsq_pinv(a, rcond):
@@ -1029,7 +1025,7 @@ def lstsq(a, b, rcond=None):
     if rank == n and m > n:
         res = _sum(absolute(b2 - _mm(a, x)) ** 2, axis=0)
     else:
-        res = np.empty((0,), dtype=np.zeros(0, _dt(a)).real.dtype)
+        res = np.empty((0,), dtype=np.zeros(0, dtype_of(a)).real.dtype)
     return (_drop_rhs_axis(x) if vec else x), res, np.int32(rank), s
 
 
@@ -1175,7 +1171,7 @@ def matrix_power(a, n):
         raise TypeError("exponent must be an integer") from e
     if n == 0:
         s = shape_of(a)
-        return np.broadcast_to(np.eye(s[-1], dtype=_dt(a)), s).copy()
+        return np.broadcast_to(np.eye(s[-1], dtype=dtype_of(a)), s).copy()
     if n < 0:
         a = inv_p(a)
         n = abs(n)
@@ -1376,10 +1372,10 @@ def solve_sylvester(a, b, q):
 def _block_frechet(f_p, a, e):
     """The Frechet derivative ``L_f(a, e)``: the upper-right block of ``f([[a, e], [0, a]])``
     (``e`` may carry leading batch axes)."""
-    dt = np.result_type(_dt(a), _dt(e))
-    if _dt(a) != dt:
+    dt = np.result_type(dtype_of(a), dtype_of(e))
+    if dtype_of(a) != dt:
         a = astype(a, dt)
-    if _dt(e) != dt:
+    if dtype_of(e) != dt:
         e = astype(e, dt)
     n = shape_of(a)[-1]
     ab = a if shape_of(e) == shape_of(a) else broadcast_p(a, shape_of(e), ndim_of(a))
@@ -1451,7 +1447,7 @@ expm_p.vjps = (lambda g, ans, a, stack=False: _block_frechet(_expm_stacked, mH(a
 def _expm_frechet_matrix(x):
     """The n^2 x n^2 matrix of ``E -> L_exp(x, E)`` (row-major ``vec``), stacked like ``x``."""
     n = shape_of(x)[-1]
-    basis = np.broadcast_to(np.eye(n * n, dtype=_dt(x)).reshape((n * n,) + (1,) * (ndim_of(x) - 2) + (n, n)),
+    basis = np.broadcast_to(np.eye(n * n, dtype=dtype_of(x)).reshape((n * n,) + (1,) * (ndim_of(x) - 2) + (n, n)),
                             (n * n,) + shape_of(x))
     cols = reshape_p(_block_frechet(_expm_stacked, x, basis), (n * n,), 2)     # (n^2, ..., n^2)
     nd = ndim_of(cols)
@@ -1646,7 +1642,7 @@ def _lu_factors(lu):
 def _lu_jvp(t, ans, a):
     lu, piv = ans
     low, up = _lu_factors(lu)
-    y = tri_solve_p(lu, _mm(_perm_matrix(piv, _dt(lu)), t), lower=True, unit=True)
+    y = tri_solve_p(lu, _mm(_perm_matrix(piv, dtype_of(lu)), t), lower=True, unit=True)
     x = _right_tri_solve(y, lu, lower=False)               # L^-1 P^T dA U^-1
     return _mm(low, _tril(x, -1)) + _mm(_triu(x), up), None
 
@@ -1660,7 +1656,7 @@ def _lu_vjp(g, ans, a):
     gx = _tril(_mm(mH(low), _tril(glu, -1)), -1) + _triu(_mm(_triu(glu), mH(up)))
     z = tri_solve_p(mH(lu), gx, lower=False, unit=True)     # L^-H gX
     w = mH(tri_solve_p(lu, mH(z), lower=False))             # . U^-H
-    return _mm(mT(_perm_matrix(piv, _dt(lu))), w)
+    return _mm(mT(_perm_matrix(piv, dtype_of(lu))), w)
 
 
 lu_p.jvps = (_lu_jvp,)
@@ -1689,7 +1685,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         _check_finite("lu_solve", lu, b)
     trans = {"N": 0, "T": 1, "C": 2}.get(trans, trans)
     b2, vec = _as_matrix_rhs(b)
-    pt = _perm_matrix(piv, np.result_type(_dt(lu), _dt(b)))
+    pt = _perm_matrix(piv, np.result_type(dtype_of(lu), dtype_of(b)))
     if trans == 0:
         x = tri_solve_p(lu, tri_solve_p(lu, _mm(pt, b2), lower=True, unit=True), lower=False)
     elif trans in (1, 2):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import broadcast_p, ndim_of, reshape_p, shape_of, sum_p
+from .broadcast import broadcast_p, dtype_of, ndim_of, reshape_p, shape_of, sum_p
 from .elementwise import conj_p, is_complex, where_p
 from .indexing import getitem_p, untake_p
 from .reductions import norm_axis
@@ -322,7 +322,7 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=Fa
         return r
     s = list(shape_of(r))
     s[ax] = 1
-    return concatenate([np.ones(s, dtype=np.result_type(value_of(r))), r], axis=ax)
+    return concatenate([np.ones(s, dtype=dtype_of(r)), r], axis=ax)
 
 
 @implements(np.diff)
@@ -441,7 +441,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             if b or e:
                 x = pad_axis_p(x, k - nd, int(b), int(e))
         if np.any(np.asarray(cv) != 0):
-            dt = np.result_type(value_of(x))
+            dt = dtype_of(x)
             x = x + np.pad(np.zeros(shape, dt), widths, constant_values=cv)
         return x
     reflect_type = kwargs.pop("reflect_type", "even")
@@ -660,7 +660,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     dx = _spacing(varargs, shape_of(f), axes)
     if edge_order > 2:
         raise ValueError("'edge_order' greater than 2 not supported")
-    dt = np.result_type(value_of(f))
+    dt = dtype_of(f)
     if dt.kind not in "fc":
         f, dt = _cast(f, np.float64), np.dtype(np.float64)
     outs = []

@@ -35,14 +35,14 @@ from typing import Callable
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import ndim_of, shape_of
+from .broadcast import dtype_of, ndim_of, shape_of
 from .indexing import getitem_p, untake_p
 from .registry import implements, nondiff, primitive
 
 
 # -- zero derivative ----------------------------------------------------------------------
 def _zeros(shape: tuple, ref) -> np.ndarray:
-    return np.zeros(shape, dtype=np.result_type(value_of(ref)))
+    return np.zeros(shape, dtype=dtype_of(ref))
 
 
 def zero_derivative(np_func: Callable, name: str | None = None):
@@ -136,7 +136,7 @@ def _unique_index(x, inverse) -> tuple:
 def _unique_counts(x, counts, of):
     """The copy counts shaped to broadcast against ``x``'s core axes (``of`` picks rows)."""
     c = counts[of].reshape((-1,) + (1,) * (ndim_of(x) - 1))
-    return c.astype(np.result_type(value_of(x)).type(0).real.dtype)
+    return c.astype(dtype_of(x).type(0).real.dtype)
 
 
 # Linear rules: forward, the mean over each value's copies; backward, its transpose.

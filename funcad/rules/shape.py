@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from ..core import value_of
-from .broadcast import broadcast_p, core_shape, ndim_of, reshape_p, shape_of, unbroadcast
+from .broadcast import broadcast_p, core_shape, dtype_of, ndim_of, reshape_p, shape_of, unbroadcast
 from .reductions import norm_axis
 from .registry import deflinear, defvjp_argnum, implements, primitive
 
@@ -36,8 +36,8 @@ astype_p = primitive(_astype, "astype")
 
 
 def _astype_vjp(g, ans, x, dtype):
-    xd = np.result_type(value_of(x))
-    if xd.kind != "c" and np.result_type(value_of(g)).kind == "c":
+    xd = dtype_of(x)
+    if xd.kind != "c" and dtype_of(g).kind == "c":
         from .ufuncs import real
         g = real(g)
     return astype_p(g, xd)
@@ -210,7 +210,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     if n == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     dt = dtype or _result_dtype(arrays)
-    arrays = [a if np.result_type(value_of(a)) == dt else astype_p(a, dt) for a in arrays]
+    arrays = [a if dtype_of(a) == dt else astype_p(a, dt) for a in arrays]
     return concat_p(*arrays, axis=norm_axis(axis, n)[0])
 
 
@@ -243,7 +243,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 @implements(np.astype)
 def astype(x, dtype, /, *, copy=True, device=None):
     dtype = np.dtype(dtype)
-    return x if np.result_type(value_of(x)) == dtype else astype_p(x, dtype)
+    return x if dtype_of(x) == dtype else astype_p(x, dtype)
 
 
 @implements(np.copy)

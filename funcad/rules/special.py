@@ -29,7 +29,7 @@ from scipy.special import _ufuncs
 
 from ..core import Box, value_of
 from . import kinks
-from .broadcast import ndim_of, shape_of, sum_p
+from .broadcast import dtype_of, ndim_of, shape_of, sum_p
 from .elementwise import defelementwise, ufunc, where_p
 from .reductions import expand_reduced, norm_axis
 from .registry import UFUNCS, implements, nondiff, primitive
@@ -104,7 +104,7 @@ def like(c, x):
     Python-float first argument and would promote float32 ``x``."""
     if isinstance(c, Box):
         return c
-    return np.asarray(c, dtype=np.result_type(value_of(x)))
+    return np.asarray(c, dtype=dtype_of(x))
 
 
 def t_logpdf(z, df):

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import ndim_of, shape_of
+from .broadcast import dtype_of, ndim_of, shape_of
 from .contractions import dot, matmul
 from .elementwise import conj_p, defelementwise, is_complex, where_p
 from .indexing import getitem
@@ -45,10 +45,6 @@ _NOVALUE = np._NoValue
 
 def _kd(keepdims) -> bool:
     return False if keepdims is _NOVALUE else bool(keepdims)
-
-
-def _dtype(x) -> np.dtype:
-    return np.result_type(value_of(x))
 
 
 def _real_dtype(dt) -> np.dtype:
@@ -86,7 +82,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NOVALUE, *, where=_NOV
         ok = ok & value_of(where)
     total = _sum(_nan_filled(a, 0), axis, dtype, out, _kd(keepdims), where=where)
     count = np.sum(ok, axis=axis if axis is None else norm_axis(axis, ok.ndim), keepdims=_kd(keepdims))
-    return total / count.astype(_real_dtype(_dtype(total)))
+    return total / count.astype(_real_dtype(dtype_of(total)))
 
 
 # -- averages and spreads ----------------------------------------------------------------------
@@ -98,7 +94,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
     shp = np.shape(av)
     if weights is None:
         avg = _mean(a, axis, keepdims=keep)
-        scl = np.asarray(np.size(av) / max(np.size(value_of(avg)), 1), dtype=_dtype(avg))
+        scl = np.asarray(np.size(av) / max(np.size(value_of(avg)), 1), dtype=dtype_of(avg))
     else:
         wv = value_of(weights)
         adt = np.result_type(av)
@@ -117,13 +113,13 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
         if np.any(value_of(scl) == 0.0):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         prod = a * w
-        if _dtype(prod) != rdt:
+        if dtype_of(prod) != rdt:
             prod = astype(prod, rdt)
         avg = _sum(prod, axis, keepdims=keep) / scl
     if not returned:
         return avg
     if shape_of(scl) != shape_of(avg):
-        scl = scl + np.zeros(shape_of(avg), _dtype(scl))
+        scl = scl + np.zeros(shape_of(avg), dtype_of(scl))
     return avg, scl
 
 
@@ -161,7 +157,7 @@ def _order_statistic(a, q, axis, method: str, keepdims: bool, scale: float):
     if n == 0:
         raise ValueError(f"cannot compute a quantile of an empty slice (axis {axis}, shape {shp})")
     x = reshape(x, rest + (n,))
-    if _dtype(x) != dt:
+    if dtype_of(x) != dt:
         x = astype(x, dt)
     s = sort(x, axis=-1)
 
@@ -200,7 +196,7 @@ def _order_statistic(a, q, axis, method: str, keepdims: bool, scale: float):
         res = transpose(res, tuple(range(len(rest), len(rest) + qnd)) + tuple(range(len(rest))))
     if keepdims:
         res = reshape(res, qv.shape + tuple(1 if d in ax else shp[d] for d in range(-nd, 0)))
-    return astype(res, dt) if _dtype(res) != dt else res
+    return astype(res, dt) if dtype_of(res) != dt else res
 
 
 def _check_quantile_args(name, out, method, weights):
@@ -241,7 +237,7 @@ def _as_2d(m, dtype, name):
     if ndim_of(m) > 2:
         raise ValueError(f"{name} has more than 2 dimensions")
     m = atleast_2d(m) if isinstance(m, Box) else np.array(m, ndmin=2)
-    return astype(m, dtype) if _dtype(m) != dtype else m
+    return astype(m, dtype) if dtype_of(m) != dtype else m
 
 
 def _float_weights(w):
@@ -250,7 +246,7 @@ def _float_weights(w):
         return None
     if not isinstance(w, Box):
         return np.asarray(w, dtype=float)
-    return astype(w, np.float64) if _dtype(w) != np.float64 else w
+    return astype(w, np.float64) if dtype_of(w) != np.float64 else w
 
 
 @implements(np.cov)
@@ -360,7 +356,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         y = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
     y = where_p(xv > xpv[-1], last if right is None else right, y)
     y = where_p(xv < xpv[0], first if left is None else left, y)
-    return astype(y, out_dt) if _dtype(y) != out_dt else y
+    return astype(y, out_dt) if dtype_of(y) != out_dt else y
 
 
 def _gather(a, idx):

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import kinks
 from ..core import value_of
+from .broadcast import dtype_of
 from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, mask, ufunc
 from .registry import UFUNCS, nondiff
 
@@ -115,7 +116,7 @@ UFUNCS[np.true_divide] = divide
 floor, ceil, trunc, rint, sign = (defelementwise(ufunc(f), ZERO) for f in (np.floor, np.ceil, np.trunc, np.rint, np.sign))
 
 # heaviside(x, h0): a step in x (derivative 0), and h0 where x == 0.
-heaviside = defelementwise(ufunc(np.heaviside), lambda ans, x, h: np.zeros(np.shape(value_of(x)), np.result_type(value_of(ans))),
+heaviside = defelementwise(ufunc(np.heaviside), lambda ans, x, h: np.zeros(np.shape(value_of(x)), dtype_of(ans)),
                            mask(lambda ans, x, h: x == 0))
 
 # Integer- and boolean-valued ufuncs: no derivative, computed on plain values.
@@ -163,8 +164,8 @@ def where(condition, x=np._NoValue, y=np._NoValue):
 def _to_dtype_of(g, x):
     """A real cotangent as the cotangent of ``x`` (complex ``x``: ``g + 0j``)."""
     from .shape import astype_p
-    xd = np.result_type(value_of(x))
-    return astype_p(g, xd) if np.result_type(value_of(g)) != xd else g
+    xd = dtype_of(x)
+    return astype_p(g, xd) if dtype_of(g) != xd else g
 
 
 real = primitive(np.real, "real")

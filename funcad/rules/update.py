@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import value_of
-from .broadcast import broadcast_p, ndim_of, shape_of, unbroadcast
+
+from .broadcast import broadcast_p, dtype_of, ndim_of, shape_of, unbroadcast
 from .indexing import _advanced, getitem_p, normalize_index, untake_p
 from .registry import primitive
 
@@ -33,7 +33,7 @@ def _set_vjp_v(g, ans, x, v, idx, nd):
 def _set_jvp_v(t, ans, x, v, idx, nd):
     nb = ndim_of(t) - ndim_of(v)
     sel = _selection_shape(shape_of(ans), idx)
-    zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans), np.result_type(value_of(ans)))
+    zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans), dtype_of(ans))
     return set_p(zeros, broadcast_p(t, sel, ndim_of(v)), idx, nd)
 
 

@@ -125,7 +125,7 @@ def _like(g, x):
         return zeros_like(x)
     if isinstance(g, _PLAIN) and isinstance(x, _PLAIN) and g.dtype == x.dtype:   # the common case
         return _out(g)
-    xd, gd = np.result_type(value_of(x)), np.result_type(value_of(g))
+    xd, gd = dtype_of(x), dtype_of(g)
     if gd != xd:
         g = astype(g.real if gd.kind == "c" and xd.kind != "c" else g, xd)
     return _out(g)
@@ -303,9 +303,9 @@ def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1):
     """
     seeds = basis_rows(out_leaves, r0, r1)
     gs = pb(list(zip(out_leaves, seeds)))
-    if not any(np.result_type(value_of(o)).kind == "c" for o in out_leaves):
+    if not any(dtype_of(o).kind == "c" for o in out_leaves):
         return gs
-    real_in = [np.result_type(value_of(x)).kind != "c" for x in in_leaves]
+    real_in = [dtype_of(x).kind != "c" for x in in_leaves]
     gs2 = pb([(o, None if s is None else s * 1j) for o, s in zip(out_leaves, seeds)]) if any(real_in) else gs
     from ..rules.elementwise import conj_p
     return [None if g is None else (g + 1j * g2 if r else conj_p(g))
@@ -334,23 +334,17 @@ def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
     step = auto_chunk(pb, total) if chunk_size is None else int(chunk_size)
     if step < 1 and total:
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
-    pieces = [[] for _ in in_leaves]
-    for r0 in range(0, total, step or 1):
-        r1 = min(total, r0 + step)
-        gs = _pull_rows(pb, out_leaves, in_leaves, r0, r1)
-        for j, g in enumerate(gs):
-            pieces[j].append(g)
+    ranges = _sweeps(total, step)
+    sweeps = [_pull_rows(pb, out_leaves, in_leaves, r0, r1) for r0, r1 in ranges]
+    cats = [_join_rows([gs[j] for gs in sweeps], ranges, x) for j, x in enumerate(in_leaves)]
     jac = []
     off = 0
     for o, n in zip(out_leaves, sizes):
         row = []
-        for j, x in enumerate(in_leaves):
-            if all(p is None for p in pieces[j]):
+        for cat, x in zip(cats, in_leaves):
+            if cat is None:
                 row.append(None)
                 continue
-            full = [p if p is not None else np.zeros((min(total, r0 + step) - r0,) + shape_of(x), np.result_type(value_of(x)))
-                    for p, r0 in zip(pieces[j], range(0, total, step or 1))]
-            cat = full[0] if len(full) == 1 else concatenate(full, axis=0)
             block = _rows(cat, off, off + n) if len(out_leaves) > 1 else cat
             row.append(reshape_p(block, shape_of(o) + shape_of(x), len(shape_of(block))))
         jac.append(row)
@@ -374,8 +368,8 @@ def push_jacobian(func, in_leaves, which=None):
     step = total
     while True:
         try:
-            sweeps = [_push_columns(func, in_leaves, which, chosen, total, r0, min(total, r0 + step))
-                      for r0 in range(0, total, step or 1)]
+            ranges = _sweeps(total, step)
+            sweeps = [_push_columns(func, in_leaves, which, chosen, total, r0, r1) for r0, r1 in ranges]
             break
         except TangentTooLarge as big:
             step = max(1, min(step - 1, CHUNK_ELEMENTS // max(1, big.largest)))
@@ -384,13 +378,10 @@ def push_jacobian(func, in_leaves, which=None):
     for i, o in enumerate(ol):
         p = split(o, trace)[0]
         outs.append(p)
-        parts = [sw[3][i] for sw in sweeps]
-        if all(t is None for t in parts):
+        t = _join_rows([sw[3][i] for sw in sweeps], ranges, p)
+        if t is None:
             jac.append([None] * len(chosen))
             continue
-        parts = [np.zeros((r1 - r0,) + shape_of(p), np.result_type(value_of(p))) if t is None else t
-                 for t, (r0, r1) in zip(parts, (sw[4] for sw in sweeps))]
-        t = parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
         row, off = [], 0
         for x in chosen:
             n = _size(x)
@@ -405,20 +396,35 @@ def push_jacobian(func, in_leaves, which=None):
 
 
 def _push_columns(func, in_leaves, which, chosen, total, r0, r1):
-    """One forward sweep of columns r0:r1: (output leaves, treedef, trace, tangents, (r0, r1))."""
+    """One forward sweep of columns r0:r1: (output leaves, treedef, trace, tangents)."""
     tangents = [None] * len(in_leaves)
     for j, s in zip(which, basis_rows(chosen, r0, r1)):
         tangents[j] = s
     trace = BoundedJVPTrace(CHUNK_ELEMENTS, r1 - r0) if total > 64 and r1 - r0 > 1 else None
     out, trace = trace_jvp(func, in_leaves, tangents, trace)
     ol, odef = tree_flatten(out)
-    return ol, odef, trace, [split(o, trace)[1] for o in ol], (r0, r1)
+    return ol, odef, trace, [split(o, trace)[1] for o in ol]
+
+
+def _sweeps(total: int, step: int) -> list:
+    """(r0, r1) of each sweep of at most ``step`` rows (or columns) out of ``total``."""
+    return [(r0, min(total, r0 + step)) for r0 in range(0, total, step or 1)]
+
+
+def _join_rows(parts, ranges, like):
+    """One sweep's batch of rows per range joined along the batch axis (a symbolic zero
+    part becomes zeros shaped like ``like``); ``None`` when every part is zero."""
+    if all(t is None for t in parts):
+        return None
+    parts = [np.zeros((r1 - r0,) + shape_of(like), dtype_of(like)) if t is None else t
+             for t, (r0, r1) in zip(parts, ranges)]
+    return parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
 
 
 def _assemble(a: _Args, out_def, jac, in_leaves, outs):
     """torch.func's structure: the output's pytree, each leaf holding the arguments' pytree."""
     per_out = [a.structure([_out(b) if b is not None else
-                            np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x)))
+                            np.zeros(shape_of(o) + shape_of(x), dtype_of(x))
                             for b, x in zip(row, in_leaves)])
                for row, o in zip(jac, outs)]
     return tree_unflatten(out_def, per_out)

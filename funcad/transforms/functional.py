@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import Box, Node, VJPTrace, value_of
-from ..rules.broadcast import shape_of
+from ..rules.broadcast import dtype_of, shape_of
 from ..rules.shape import reshape, stack
 from .func import _out, pull_jacobian, push_jacobian
 from .tracing import (Pullback, check_callable, keeps_gc_paused, ones_like, own, primal, split, to_inputs,
@@ -80,7 +80,7 @@ def _cast_like(vv, refs):
     """``v`` in the dtype of the arrays it multiplies (torch casts it too)."""
     out = []
     for x, r in zip(vv, refs):
-        rd = np.result_type(value_of(r))
+        rd = dtype_of(r)
         if rd.kind not in "fc":
             rd = np.dtype(np.float64)
         out.append(x if isinstance(x, Box) or x.dtype == rd else x.astype(rd))
@@ -198,8 +198,10 @@ def _post(x, create_graph, probe):
     return _out(x if create_graph else value_of(x))
 
 
-def _tuple_post(res, is_tuple):
-    return res if is_tuple else res[0]
+def _leave(xs, is_tuple, create_graph, probe):
+    """Leaves leaving the API (``_post`` each), as a tuple or the one array."""
+    out = tuple(_post(x, create_graph, probe) for x in xs)
+    return out if is_tuple else out[0]
 
 
 def _size(x) -> int:
@@ -229,11 +231,10 @@ def vjp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
         values = [primal(o, pb.trace) for o in outs]
         grads = pb(list(zip(outs, vv)), release=True)
         res = _fill_in_zeros(grads, xs, strict, create_graph, "back", probe.depends)
-        outs = tuple(_post(v, create_graph, probe) for v in values)
-        res = tuple(_post(r, create_graph, probe) for r in res)
+        result = _leave(values, is_out_tuple, create_graph, probe), _leave(res, is_in_tuple, create_graph, probe)
     finally:
         probe.close()
-    return _tuple_post(outs, is_out_tuple), _tuple_post(res, is_in_tuple)
+    return result
 
 
 def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: bool = False,
@@ -266,11 +267,10 @@ def jvp(func: Callable, inputs: Arrays, v: Arrays | None = None, create_graph: b
             pairs = [split(o, trace) for o in outs]
             prims, tangents = [p for p, _ in pairs], [t for _, t in pairs]
         res = _fill_in_zeros(tangents, prims, strict, create_graph, "back_trick", probe.depends)
-        prims = tuple(_post(p, create_graph, probe) for p in prims)
-        res = tuple(_post(r, create_graph, probe) for r in res)
+        result = _leave(prims, is_out_tuple, create_graph, probe), _leave(res, is_out_tuple, create_graph, probe)
     finally:
         probe.close()
-    return _tuple_post(prims, is_out_tuple), _tuple_post(res, is_out_tuple)
+    return result
 
 
 # -- jacobian -----------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _jacobian_rows(pb, outs, xs, create_graph, depends):
                                        "This is not allowed in strict mode when create_graph=True.")
                 rows[j].append(g)
         jac.append([reshape(stack(r), shape_of(o) + shape_of(x)) if r else
-                    np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x)))
+                    np.zeros(shape_of(o) + shape_of(x), dtype_of(x))
                     for r, x in zip(rows, xs)])
     return jac
 
@@ -355,7 +355,7 @@ def _assemble(jac, outs, xs, is_out_tuple, is_in_tuple, create_graph, probe):
     """Blocks into torch's structure: tuple over outputs of tuples over inputs, unpacked
     where func's output or the inputs were not tuples."""
     res = tuple(tuple(_post(b if b is not None else
-                            np.zeros(shape_of(o) + shape_of(x), np.result_type(value_of(x))),
+                            np.zeros(shape_of(o) + shape_of(x), dtype_of(x)),
                             create_graph, probe)
                       for b, x in zip(row, xs))
                 for row, o in zip(jac, outs))
@@ -449,10 +449,10 @@ def _second_order(fn_name, func, inputs, v, create_graph, strict, stage):
             res = _fill_in_zeros(hv, xs, False, create_graph, stage, probe.depends)
             out = split(out, trace)[0]
         out = _post(out, create_graph, probe)
-        res = tuple(_post(r, create_graph, probe) for r in res)
+        res = _leave(res, is_in_tuple, create_graph, probe)
     finally:
         probe.close()
-    return out, _tuple_post(res, is_in_tuple)
+    return out, res
 
 
 def _second_order_strict(grad_fn, xs, vv, stage, create_graph, probe):

@@ -250,7 +250,7 @@ def basis_rows(leaves, r0: int, r1: int):
         if lo >= hi:
             out.append(None)
         else:
-            b = np.zeros((r1 - r0, n), dtype=np.result_type(value_of(x)))
+            b = np.zeros((r1 - r0, n), dtype=dtype_of(x))
             b[np.arange(lo - r0, hi - r0), np.arange(lo - off, hi - off)] = 1
             out.append(b.reshape((r1 - r0,) + s))
         off += n
