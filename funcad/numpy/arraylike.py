@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core import Box, Primitive, value_of
 from ..rules import reductions as R, shape as S, ufuncs as U
-from ..rules.broadcast import dtype_of, shape_of
+from ..rules.broadcast import dtype_of, ndim_of, shape_of
 from ..rules.contractions import dot, matmul
 from ..rules.indexing import getitem
 from ..rules.registry import FUNCTIONS, UFUNCS
@@ -148,7 +148,7 @@ METHODS = {
     "__eq__": lambda s, o: U.equal(s, o), "__ne__": lambda s, o: U.not_equal(s, o),
     "__hash__": None,
     "shape": property(shape_of),
-    "ndim": property(lambda self: np.ndim(value_of(self))),
+    "ndim": property(ndim_of),
     "size": property(lambda self: np.size(value_of(self))),
     "dtype": property(dtype_of),
     "T": property(lambda self: S.transpose(self)),
