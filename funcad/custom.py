@@ -56,6 +56,7 @@ def defjvp(prim: Primitive, *rules: Callable | None) -> None:
     _check(prim, rules, "defjvp")
     prim.jvps = tuple(None if r is None else _per_example(r, lambda ans, args, i=i: args[i])
                       for i, r in enumerate(rules))
+    prim.jvp_all = None   # the per-argument rules replace any joint one
 
 
 def _check(prim, rules, name):

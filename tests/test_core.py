@@ -89,6 +89,10 @@ def test_user_primitive_rules_both_modes_and_higher_order():
     np.testing.assert_allclose(jacfwd(logcosh)(x), np.diag(np.tanh(x)))
     # rules written with NumPy on traced values differentiate again
     np.testing.assert_allclose(funcad.hessian(lambda z: np.sum(logcosh(z)), x), np.diag(1 - np.tanh(x) ** 2))
+    logcosh.jvp_all = lambda ts, ans, x: ts[0] * 0.0       # a joint forward rule...
+    assert jacfwd(logcosh)(x)[0, 0] == 0.0
+    funcad.defjvp(logcosh, lambda t, ans, x: t * np.tanh(x))   # ...is replaced by defjvp's
+    np.testing.assert_allclose(jacfwd(logcosh)(x), np.diag(np.tanh(x)))
 
 
 def test_user_primitive_none_rule_kwargs_and_missing_mode():
@@ -179,11 +183,15 @@ def test_threads_get_the_same_answers():
             np.testing.assert_array_equal(got, want)
 
 
-def test_escaped_traced_value_raises_clearly():
+@pytest.mark.parametrize("n", [2, 5000])   # 5000: the graph's values are released after use
+def test_escaped_traced_value_raises_clearly(n):
     leaked = []
-    grad(lambda z: (leaked.append(z * 2), np.sum(z))[1])(np.ones(2))
-    with pytest.raises(RuntimeError, match="already returned"):
-        leaked[0] * 3
+    grad(lambda z: (leaked.append(z * 2), np.sum(z))[1])(np.ones(n))
+    for use in (lambda v: v * 3, lambda v: 3 - v, lambda v: np.sin(v), lambda v: np.sum(v),
+                lambda v: v * leaked[0]):
+        with pytest.raises(RuntimeError, match="already returned"):
+            use(leaked[0])
+    assert grad(lambda z: np.sum(np.sin(z) * 3))(np.ones(n)) == pytest.approx(3 * np.cos(np.ones(n)))
 
 
 def test_dynamic_control_flow():

@@ -118,6 +118,10 @@ def test_jacobians_are_swept_within_the_memory_bound(monkeypatch):
         except Exception:
             return z * 0.0
     np.testing.assert_allclose(F.jacfwd(guarded)(x), J, rtol=1e-13, atol=1e-15)
+    ops = lambda z: np.tanh(z[:, None] * z[:40]).sum(axis=1) + z * z   # operators and a ufunc
+    calls.clear(), sizes.clear()
+    np.testing.assert_allclose(F.jacfwd(_tracking(ops, calls, sizes))(x), J, rtol=1e-13, atol=1e-15)
+    assert len(calls) == 5 and sizes[1:] == [(25,)] * 4
     monkeypatch.setattr(FM, "CHUNK_ELEMENTS", 10)                 # below one column: one at a time
     calls.clear(), sizes.clear()
     np.testing.assert_allclose(F.jacfwd(f)(x[:70]), F.jacrev(fn)(x[:70]), rtol=1e-13, atol=1e-15)

@@ -1,4 +1,6 @@
 """The first rule set: every rule, both modes, to order 2, against finite differences."""
+import re
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,46 @@ BINARY = [np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.power,
 def test_binary_ufuncs_with_broadcasting(f):
     check_grads(f, (a23, b3 + 0.1))           # (2, 3) with (3,): unbroadcast on the second
     check_grads(f, (b3[:, None], b3 + 0.05), order=1)   # (3, 1) with (3,)
+
+
+def _elementwise_joint_rules():
+    from funcad.rules.elementwise import where_p
+    from funcad.rules.registry import UFUNCS
+    prims = {p for p in UFUNCS.values() if getattr(p, "jvp_all", None) is not None} | {where_p}
+    return sorted(prims, key=lambda p: p.name)
+
+
+@pytest.mark.parametrize("prim", _elementwise_joint_rules(), ids=lambda p: p.name)
+def test_joint_forward_rule_is_the_sum_of_the_per_argument_rules(prim):
+    """Forward mode calls an elementwise primitive's one joint rule (``jvp_all``); it must
+    give what its per-argument rules (checked against finite differences) give, with
+    broadcasting, leading batch axes and arguments without a tangent."""
+    n = len(prim.jvps)
+    shapes = {1: [[(2, 3)], [()]], 2: [[(2, 3), (3,)], [(3, 1), (3,)], [(), (3,)], [(2, 3), (2, 3)]],
+              3: [[(2, 3), (2, 3), (3,)], [(3,), (2, 3), ()]]}[n]
+    for shp in shapes:
+        args = [rng.uniform(0.2, 0.8, s) for s in shp]
+        if prim.name == "where":
+            args[0] = rng.uniform(size=shp[0]) > 0.5
+        with np.errstate(all="ignore"):
+            ans = prim.impl(*args)
+            for batch in ((), (4,)):
+                for keep in range(1, 2 ** n):
+                    ts = [rng.normal(size=batch + np.shape(a)) if keep >> i & 1 and prim.jvps[i] is not None
+                          else None for i, a in enumerate(args)]
+                    try:
+                        parts = [prim.jvps[i](t, ans, *args) for i, t in enumerate(ts) if t is not None]
+                    except NotImplementedError as e:   # a derivative funcad does not have
+                        with pytest.raises(NotImplementedError, match=re.escape(str(e))):
+                            prim.jvp_all(ts, ans, *args)
+                        continue
+                    joint = prim.jvp_all(ts, ans, *args)
+                    if not parts:
+                        assert joint is None
+                        continue
+                    want = np.broadcast_to(sum(parts), batch + np.shape(ans))
+                    np.testing.assert_allclose(joint, want, rtol=1e-14, equal_nan=True)
+                    assert np.shape(joint) == batch + np.shape(ans)
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**", "@"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .trace import Box, Trace, top_trace
+from .trace import _NO_KWARGS, Box, Trace, top_trace
 
 __all__ = ["Dual", "JVPTrace", "add_tangents"]
 
@@ -28,49 +28,109 @@ def add_tangents(a, b):
 
 
 class JVPTrace(Trace):
-    """Push tangents through each primitive with its JVP rules."""
+    """Push tangents through each primitive with its JVP rules.
+
+    A Dual carries its own tangent, so forward mode needs no ``box`` step: ``process``
+    unboxes the arguments and gathers their tangents in one pass (``None`` where an argument
+    is not this trace's), then hands the list to the primitive's ``jvp_all`` or to its
+    per-argument rules."""
 
     __slots__ = ()
 
-    def box(self, prim, ans, vals, kwargs, args):
-        if prim.jvp_all is not None:
-            return self._duals(prim, ans, joint_jvp(prim, self, args, ans, vals, kwargs))
-        jvps = prim.jvps
-        out = None
+    def process(self, prim, args, kwargs):
+        vals = list(args)
+        ts = [None] * len(vals)
+        lower = False   # a traced value of an outer transform left among the arguments?
         i = 0
         for a in args:
-            if isinstance(a, Box) and a._trace is self:
-                try:
-                    rule = jvps[i]
-                except (TypeError, IndexError):
-                    rule = prim.rule(jvps, i, "forward-mode")
-                if rule is not None:
-                    c = rule(a._t, ans, *vals, **kwargs)
-                    if c is not None:
-                        out = c if out is None else add_tangents(out, c)
+            if isinstance(a, Box):
+                if a._trace is self:
+                    v = vals[i] = a._p
+                    ts[i] = a._t
+                    if isinstance(v, Box):
+                        lower = True
+                else:
+                    lower = True
             i += 1
-        if out is None:
-            return ans
-        if prim.multiple_results:
-            return self._duals(prim, ans, out)
-        d = _new_dual(Dual)
-        d._trace = self
-        d._p = ans
-        d._t = out
-        return d
-
-    def _duals(self, prim, ans, out):
+        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
+        joint = prim.jvp_all
+        if joint is not None:
+            out = joint(ts, ans, *vals, **kwargs)
+        else:
+            out = None
+            jvps = prim.jvps
+            i = 0
+            for t in ts:
+                if t is not None:
+                    try:
+                        rule = jvps[i]
+                    except (TypeError, IndexError):
+                        rule = prim.rule(jvps, i, "forward-mode")
+                    if rule is not None:
+                        c = rule(t, ans, *vals, **kwargs)
+                        if c is not None:
+                            out = c if out is None else add_tangents(out, c)
+                i += 1
         if out is None:
             return ans
         if prim.multiple_results:
             return tuple(a if t is None else Dual._new(self, a, t) for a, t in zip(ans, out))
         return Dual._new(self, ans, out)
 
+    # Unary ufuncs and binary operators, the bulk of scalar code, skip the general path's
+    # lists and loops when the primitive has a joint rule: a third less per operation
+    # (measured on benchmark W1's scalar chain).
+    def process1(self, prim, x):
+        joint = prim.jvp_all
+        if joint is None:
+            return self.process(prim, (x,), _NO_KWARGS)
+        v = x._p
+        ans = prim(v) if isinstance(v, Box) else prim.impl(v)
+        out = joint((x._t,), ans, v)
+        if out is None:
+            return ans
+        d = _new_dual(Dual)
+        d._trace = self
+        d._p = ans
+        d._t = out
+        return d
+
+    def process2(self, prim, x, y):
+        joint = prim.jvp_all
+        if joint is None:
+            return self.process(prim, (x, y), _NO_KWARGS)
+        tx = ty = None
+        lower = False
+        if isinstance(x, Box):
+            if x._trace is self:
+                tx = x._t
+                x = x._p
+                lower = isinstance(x, Box)
+            else:
+                lower = True
+        if isinstance(y, Box):
+            if y._trace is self:
+                ty = y._t
+                y = y._p
+                if isinstance(y, Box):
+                    lower = True
+            else:
+                lower = True
+        ans = prim(x, y) if lower else prim.impl(x, y)
+        out = joint((tx, ty), ans, x, y)
+        if out is None:
+            return ans
+        d = _new_dual(Dual)
+        d._trace = self
+        d._p = ans
+        d._t = out
+        return d
+
 
 _new_dual = object.__new__
 
 
-def joint_jvp(prim, trace, args, ans, vals, kwargs, tangent=lambda box: box._t):
+def joint_jvp(prim, trace, args, ans, vals, kwargs, tangent):
     """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero): the
     tangent (read by ``tangent``) of each of ``trace``'s boxes in ``args``."""
     tl = [tangent(a) if isinstance(a, Box) and a._trace is trace else None for a in args]

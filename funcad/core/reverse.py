@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 
 from .forward import add_tangents
-from .trace import Box, Primitive, Trace
+from .trace import _NO_KWARGS, Box, Primitive, Trace
 
 __all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError"]
 
@@ -55,9 +55,40 @@ class VJPTrace(Trace):
             return tuple(_item(node, i) for i in range(len(ans)))
         return node
 
+    # Unary ufuncs and binary operators skip the general path's loop (``box`` still
+    # records). A value of ``None`` was released: ``box`` raises the escaped-value error.
+    def process1(self, prim, x):
+        v = x._p
+        if v is None:
+            return self.box(prim, None, [v], _NO_KWARGS, (x,))
+        ans = prim(v) if isinstance(v, Box) else prim.impl(v)
+        return self.box(prim, ans, [v], _NO_KWARGS, (x,))
+
+    def process2(self, prim, x, y):
+        vx, vy = x, y
+        lower = released = False
+        if isinstance(x, Box):
+            if x._trace is self:
+                vx = x._p
+                lower = isinstance(vx, Box)
+                released = vx is None
+            else:
+                lower = True
+        if isinstance(y, Box):
+            if y._trace is self:
+                vy = y._p
+                if isinstance(vy, Box):
+                    lower = True
+                released = released or vy is None
+            else:
+                lower = True
+        if released:
+            return self.box(prim, None, [vx, vy], _NO_KWARGS, (x, y))
+        ans = prim(vx, vy) if lower else prim.impl(vx, vy)
+        return self.box(prim, ans, [vx, vy], _NO_KWARGS, (x, y))
+
 
 _new_node = object.__new__
-_NO_KWARGS: dict = {}   # never mutated: rules receive **kwargs copies
 
 
 class Node(Box):

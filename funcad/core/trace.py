@@ -50,8 +50,20 @@ class Trace:
         ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         return self.box(prim, ans, vals, kwargs, args)
 
+    def process1(self, prim: "Primitive", x: Any) -> Any:
+        """``prim(x)`` for this trace's box ``x``: the entry point of unary ufuncs. A mode
+        may override it (and ``process2``) with a path cheaper than the general one."""
+        return self.process(prim, (x,), _NO_KWARGS)
+
+    def process2(self, prim: "Primitive", x: Any, y: Any) -> Any:
+        """``prim(x, y)``, this trace the innermost of the two: the binary operators'."""
+        return self.process(prim, (x, y), _NO_KWARGS)
+
     def box(self, prim: "Primitive", ans, vals: list, kwargs: dict, args: tuple) -> Any:
         raise NotImplementedError  # pragma: no cover - every mode overrides it
+
+
+_NO_KWARGS: dict = {}   # never mutated: primitives and rules receive **kwargs copies
 
 
 class Box:
@@ -89,9 +101,10 @@ class Primitive:
     (never defined) raises ``NotImplementedError`` when that mode reaches the primitive.
     ``multiple_results`` primitives return a tuple; their rules take and give tuples
     (with ``None`` for a symbolic zero). ``jvp_all(tangents, ans, *args, **kw)``, when set,
-    replaces the per-argument forward rules with one call given the list of tangents
+    replaces the per-argument forward rules with one call given the sequence of tangents
     (``None`` where zero): for primitives of many arguments, such as ``concatenate``, where
-    summing per-argument contributions would cost a full-size array each.
+    summing per-argument contributions would cost a full-size array each, and for the
+    elementwise ones, where one call costs less than a loop over their rules.
     """
 
     __slots__ = ("name", "impl", "vjps", "jvps", "jvp_all", "multiple_results", "__dict__")

@@ -34,7 +34,7 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         p = UFUNCS.get(ufunc)
         if p is not None:
             if len(inputs) == 1 and _direct[0] and type(p) is Primitive:
-                return self._trace.process(p, inputs, {})   # np.sin(x): x is the only box
+                return self._trace.process1(p, self)   # np.sin(x): x is the only box
             return p(*inputs)
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
@@ -121,13 +121,13 @@ def _bin_direct(p):
         t = self._trace
         if isinstance(other, Box) and other._trace.level > t.level:
             t = other._trace
-        return t.process(p, (self, other), {})
+        return t.process2(p, self, other)
 
     def rop(self, other):
         t = self._trace
         if isinstance(other, Box) and other._trace.level > t.level:
             t = other._trace
-        return t.process(p, (other, self), {})
+        return t.process2(p, other, self)
     return op, rop
 
 

@@ -132,10 +132,58 @@ def defelementwise(prim, *partials):
         d = partials[0]    # one argument: no broadcasting to undo
         prim.vjps = (lambda g, ans, x: _scale(g, d(ans, x)),)
         prim.jvps = (lambda t, ans, x: t * d(ans, x),)
+        prim.jvp_all = lambda ts, ans, x: ts[0] * d(ans, x)
         return prim
     prim.vjps = tuple(None if d is None else _vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _jvp(i, d) for i, d in enumerate(partials))
+    prim.jvp_all = (_jvp_binary if len(partials) == 2 else _jvp_all)(partials, prim.jvps)
     return prim
+
+
+def _jvp_all(partials, rules):
+    """Forward mode's one call per elementwise primitive: every traced argument's ``t * d``,
+    summed. An argument of the answer's shape (the common case) is multiplied here; a
+    broadcast one goes through its own rule, which aligns the axes."""
+    def jvp_all(ts, ans, *args):
+        out = None
+        shape = getattr(ans, "shape", ())
+        i = 0
+        for t in ts:
+            if t is not None and partials[i] is not None:
+                if getattr(args[i], "shape", ()) != shape:
+                    c = rules[i](t, ans, *args)
+                else:
+                    c = _times(t, partials[i], ans, args, False)
+                out = c if out is None else out + c
+            i += 1
+        return out
+    return jvp_all
+
+
+def _jvp_binary(partials, rules):
+    """``_jvp_all`` unrolled for two arguments, the arithmetic operators: half the cost of
+    the loop (measured on benchmark W1's scalar chain)."""
+    (d0, d1), (r0, r1) = partials, rules
+    p0, p1 = (callable(d) and type(d) is not mask for d in partials)
+
+    def jvp_all(ts, ans, x, y):
+        t0, t1 = ts
+        shape = getattr(ans, "shape", ())
+        if t0 is not None:
+            if d0 is None:
+                t0 = None
+            elif getattr(x, "shape", ()) != shape:
+                t0 = r0(t0, ans, x, y)
+            elif d0 is not ONE:
+                t0 = t0 * d0(ans, x, y) if p0 else _times(t0, d0, ans, (x, y), False)
+        if t1 is None or d1 is None:
+            return t0
+        if getattr(y, "shape", ()) != shape:
+            t1 = r1(t1, ans, x, y)
+        elif d1 is not ONE:
+            t1 = t1 * d1(ans, x, y) if p1 else _times(t1, d1, ans, (x, y), False)
+        return t1 if t0 is None else t0 + t1
+    return jvp_all
 
 
 def ufunc(uf, name: str | None = None):

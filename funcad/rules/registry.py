@@ -27,8 +27,10 @@ def defvjp(prim: Primitive, *rules) -> Primitive:
 
 
 def defjvp(prim: Primitive, *rules) -> Primitive:
-    """Set the forward-mode rules of ``prim``: ``rule(t, ans, *args, **kw)`` per argument."""
+    """Set the forward-mode rules of ``prim``: ``rule(t, ans, *args, **kw)`` per argument
+    (they replace a joint rule ``jvp_all`` the primitive had)."""
     prim.jvps = tuple(rules)
+    prim.jvp_all = None
     return prim
 
 

@@ -10,7 +10,7 @@ import gc
 
 import numpy as np
 
-from ..core import Box, Dual, JVPTrace, Node, VJPTrace, backward, value_of
+from ..core import Box, Dual, JVPTrace, Node, Trace, VJPTrace, backward, value_of
 from ..core.forward import add_tangents, joint_jvp
 from ..rules.broadcast import dtype_of, shape_of
 from ..rules.elementwise import UNITS
@@ -211,8 +211,8 @@ class BoundedJVPTrace(JVPTrace):
         super().__init__()
         self.limit, self.k = limit, k
 
-    def box(self, prim, ans, vals, kwargs, args):
-        out = JVPTrace.box(self, prim, ans, vals, kwargs, args)
+    def process(self, prim, args, kwargs):
+        out = JVPTrace.process(self, prim, args, kwargs)
         for d in (out if type(out) is tuple else (out,)):
             if isinstance(d, Dual) and d._trace is self:
                 t = d._t
@@ -220,6 +220,9 @@ class BoundedJVPTrace(JVPTrace):
                 if n > self.limit:
                     raise TangentTooLarge(n // self.k)
         return out
+
+    # every primitive goes through the bounded ``process``
+    process1, process2 = Trace.process1, Trace.process2
 
 
 def trace_jvp(fun, primals, tangents, trace=None):
