@@ -60,9 +60,9 @@ class VJPTrace(Trace):
     def process1(self, prim, x):
         v = x._p
         if v is None:
-            return self.box(prim, None, [v], _NO_KWARGS, (x,))
+            return self.box(prim, None, (v,), _NO_KWARGS, (x,))
         ans = prim(v) if isinstance(v, Box) else prim.impl(v)
-        return self.box(prim, ans, [v], _NO_KWARGS, (x,))
+        return self.box(prim, ans, (v,), _NO_KWARGS, (x,))
 
     def process2(self, prim, x, y):
         vx, vy = x, y
@@ -83,9 +83,9 @@ class VJPTrace(Trace):
             else:
                 lower = True
         if released:
-            return self.box(prim, None, [vx, vy], _NO_KWARGS, (x, y))
+            return self.box(prim, None, (vx, vy), _NO_KWARGS, (x, y))
         ans = prim(vx, vy) if lower else prim.impl(vx, vy)
-        return self.box(prim, ans, [vx, vy], _NO_KWARGS, (x, y))
+        return self.box(prim, ans, (vx, vy), _NO_KWARGS, (x, y))
 
 
 _new_node = object.__new__
