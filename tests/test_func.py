@@ -125,10 +125,29 @@ def test_jacobians_are_swept_within_the_memory_bound(monkeypatch):
     monkeypatch.setattr(FM, "CHUNK_ELEMENTS", 10)                 # below one column: one at a time
     calls.clear(), sizes.clear()
     np.testing.assert_allclose(F.jacfwd(f)(x[:70]), F.jacrev(fn)(x[:70]), rtol=1e-13, atol=1e-15)
-    assert sizes[1:] == [(1,)] * 70
+    assert len(calls) == 71 and sizes[1:] == [(70,)] * 70    # one column a sweep: x-shaped, no batch axis
     calls.clear(), sizes.clear()
     F.jacfwd(f)(x[:64])                                           # 64 columns: one sweep
     assert sizes == [(64,)]
+
+
+def test_a_single_column_is_pushed_without_a_batch_axis():
+    """jacfwd of a one-element input sweeps scalar tangents (no 1-row arrays) and puts the
+    batch axis back: the same Jacobians as jacrev, nested too."""
+    f = lambda z: (np.sin(z) * np.exp(z), np.stack([z ** 2, 3 * z, 0 * z + 1]), 2.0)
+    for x in (np.array(0.7), np.array([0.7]), np.array([[0.7]])):
+        seen = []
+        got = F.jacfwd(lambda z: (seen.append(np.shape(z.tangent)), f(z))[1])(x)
+        assert seen == [np.shape(x)]
+        want = F.jacrev(lambda z: f(z)[:2])(x)
+        for g, w in zip(got[:2], want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-14)
+        assert np.shape(got[2]) == np.shape(x) and not np.any(got[2])
+    x = np.array(0.7)
+    g3 = F.jacfwd(F.jacfwd(F.jacfwd(lambda z: np.sin(z) * np.exp(z))))(x)
+    assert g3 == pytest.approx(F.grad(F.grad(F.grad(lambda z: np.sin(z) * np.exp(z))))(x), rel=1e-13)
+    np.testing.assert_allclose(funcad.hessian(lambda z: np.sum(z ** 3), np.array([2.0])), [[12.0]])
 
 
 def test_jacrev_chunk_size_gives_the_same_jacobian():

