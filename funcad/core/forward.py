@@ -13,7 +13,7 @@ import numpy as np
 
 from .trace import _NO_KWARGS, Box, Trace, top_trace
 
-__all__ = ["Dual", "JVPTrace", "add_tangents"]
+__all__ = ["Dual", "JVPTrace", "add_tangents", "push_tangents"]
 
 
 def add_tangents(a, b):
@@ -28,49 +28,15 @@ def add_tangents(a, b):
 
 
 class JVPTrace(Trace):
-    """Push tangents through each primitive with its JVP rules.
-
-    A Dual carries its own tangent, so forward mode needs no ``box`` step: ``process``
-    unboxes the arguments and gathers their tangents in one pass (``None`` where an argument
-    is not this trace's), then hands the list to the primitive's ``jvp_all`` or to its
+    """Push tangents through each primitive with its JVP rules: its ``jvp_all`` given every
+    argument's tangent (``None`` where an argument is not this trace's), or else its
     per-argument rules."""
 
     __slots__ = ()
 
-    def process(self, prim, args, kwargs):
-        vals = list(args)
-        ts = [None] * len(vals)
-        lower = False   # a traced value of an outer transform left among the arguments?
-        i = 0
-        for a in args:
-            if isinstance(a, Box):
-                if a._trace is self:
-                    v = vals[i] = a._p
-                    ts[i] = a._t
-                    if isinstance(v, Box):
-                        lower = True
-                else:
-                    lower = True
-            i += 1
-        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
-        joint = prim.jvp_all
-        if joint is not None:
-            out = joint(ts, ans, *vals, **kwargs)
-        else:
-            out = None
-            jvps = prim.jvps
-            i = 0
-            for t in ts:
-                if t is not None:
-                    try:
-                        rule = jvps[i]
-                    except (TypeError, IndexError):
-                        rule = prim.rule(jvps, i, "forward-mode")
-                    if rule is not None:
-                        c = rule(t, ans, *vals, **kwargs)
-                        if c is not None:
-                            out = c if out is None else add_tangents(out, c)
-                i += 1
+    def box(self, prim, ans, vals, kwargs, args):
+        ts = [a._t if isinstance(a, Box) and a._trace is self else None for a in args]
+        out = push_tangents(prim, ts, ans, vals, kwargs)
         if out is None:
             return ans
         if prim.multiple_results:
@@ -80,7 +46,7 @@ class JVPTrace(Trace):
     # Unary ufuncs and binary operators (single-result primitives), the bulk of scalar
     # code, skip the general path's lists and loops when the primitive has a joint rule: a
     # third less per operation (measured on benchmark W1's scalar chain). The Dual is built
-    # inline, as in ``process``: a helper call would cost 5% of an operation.
+    # inline: a helper call would cost 5% of an operation.
     def process1(self, prim, x):
         joint = prim.jvp_all
         if joint is None:
@@ -131,11 +97,26 @@ class JVPTrace(Trace):
 _new_dual = object.__new__
 
 
-def joint_jvp(prim, trace, args, ans, vals, kwargs, tangent):
-    """Call ``prim.jvp_all`` with one tangent slot per argument (``None`` where zero): the
-    tangent (read by ``tangent``) of each of ``trace``'s boxes in ``args``."""
-    tl = [tangent(a) if isinstance(a, Box) and a._trace is trace else None for a in args]
-    return prim.jvp_all(tl, ans, *vals, **kwargs)
+def push_tangents(prim, ts, ans, vals, kwargs):
+    """The tangent of ``prim``'s answer given each argument's tangent ``ts`` (``None`` where
+    zero): its joint rule ``jvp_all``, or the sum of its per-argument rules."""
+    if prim.jvp_all is not None:
+        return prim.jvp_all(ts, ans, *vals, **kwargs)
+    out = None
+    jvps = prim.jvps
+    i = 0
+    for t in ts:
+        if t is not None:
+            try:
+                rule = jvps[i]
+            except (TypeError, IndexError):
+                rule = prim.rule(jvps, i, "forward-mode")
+            if rule is not None:
+                c = rule(t, ans, *vals, **kwargs)
+                if c is not None:
+                    out = c if out is None else add_tangents(out, c)
+        i += 1
+    return out
 
 
 _USER_ROOT = None

@@ -11,7 +11,7 @@ import gc
 import numpy as np
 
 from ..core import Box, Dual, JVPTrace, Node, Trace, VJPTrace, backward, value_of
-from ..core.forward import add_tangents, joint_jvp
+from ..core.forward import push_tangents
 from ..rules.broadcast import dtype_of, shape_of
 from ..rules.elementwise import UNITS
 
@@ -151,24 +151,9 @@ class Pullback:
                 for x, t in zip(self.inputs, tangents):
                     x._g = t
                 for node in self.tape:
-                    prim, args, kw, ans = node.prim, node.args, node.kwargs, node._p
-                    parents = node.parents
-                    if prim.jvp_all is not None:
-                        live = any(p._g is not None for _, p in parents)
-                        node._g = joint_jvp(prim, trace, node.inputs, ans, args, kw, lambda b: b._g) if live else None
-                        continue
-                    out = None
-                    for i, parent in parents:
-                        t = parent._g
-                        if t is None:
-                            continue
-                        try:
-                            rule = prim.jvps[i]
-                        except (TypeError, IndexError):
-                            rule = prim.rule(prim.jvps, i, "forward-mode")
-                        if rule is not None:
-                            out = add_tangents(out, rule(t, ans, *args, **kw))
-                    node._g = out
+                    ts = [a._g if isinstance(a, Box) and a._trace is trace else None for a in node.inputs]
+                    live = any(t is not None for t in ts)
+                    node._g = push_tangents(node.prim, ts, node._p, node.args, node.kwargs) if live else None
                 return [o._g if isinstance(o, Node) and o._trace is trace else None for o in outputs]
             finally:
                 for node in self.tape:
@@ -212,7 +197,7 @@ class BoundedJVPTrace(JVPTrace):
         self.limit, self.k = limit, k
 
     def process(self, prim, args, kwargs):
-        out = JVPTrace.process(self, prim, args, kwargs)
+        out = Trace.process(self, prim, args, kwargs)
         for d in (out if type(out) is tuple else (out,)):
             if isinstance(d, Dual) and d._trace is self:
                 t = d._t
