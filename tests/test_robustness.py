@@ -251,6 +251,40 @@ def test_fuzz_public_functions(api, fname, kind, vkind, shape, vshape, tuple_in,
         np.testing.assert_allclose(np.ravel(out), np.ravel(df(xa) * vv), rtol=1e-5)
 
 
+def test_cotangent_sums_reuse_the_passs_temporaries_but_never_a_callers_array(monkeypatch):
+    """A large cotangent sum is written into one of its terms when nothing else holds it (a
+    temporary of the backward pass), as NumPy elides temporaries; a caller's seed or input, a
+    value the function returned, or a term given to two parents is never written. The
+    answers are the same either way, bit for bit."""
+    from funcad.core import reverse
+    n = 1 << 16
+    x = np.linspace(-1.0, 1.0, n)
+    v = np.linspace(0.0, 2.0, n)
+    x0, v0 = x.copy(), v.copy()
+    # z reaches the output four ways: the seed itself (z + ...), and three fresh products
+    f = lambda z: z + np.sin(z) * 2 + np.exp(z) * z + np.cos(z)
+    fallbacks = []
+    add = reverse.add_tangents
+    monkeypatch.setattr(reverse, "add_tangents", lambda a, b: fallbacks.append(1) or add(a, b))
+    out, pull = F.vjp(f, x)
+    (g,) = pull(v)
+    in_place_on = len(fallbacks)
+    ref = v * (1 + 2 * np.cos(x) + np.exp(x) * (x + 1) - np.sin(x))
+    np.testing.assert_allclose(g, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(v, v0)
+    np.testing.assert_array_equal(out, f(x0))
+    np.testing.assert_array_equal(pull(v)[0], g)     # pulled again: nothing it read was written
+    monkeypatch.setattr(reverse, "_INPLACE_SIZE", 1 << 62)
+    fallbacks.clear()
+    np.testing.assert_array_equal(F.vjp(f, x)[1](v)[0], g)
+    assert in_place_on < len(fallbacks), (in_place_on, len(fallbacks))   # 1 vs 5: the seed's
+    # x + x: both terms are the caller's seed itself; neither is written
+    (g2,) = F.vjp(lambda z: z + z, x)[1](v)
+    np.testing.assert_array_equal(v, v0)
+    np.testing.assert_array_equal(g2, 2 * v0)
+
+
 def test_a_single_pull_lets_go_of_recorded_values():
     """grad's backward pass releases each recorded value once past it (graphs on large
     inputs), so its cotangents reuse that memory; aux values, the output and escaped values

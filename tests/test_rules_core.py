@@ -257,3 +257,16 @@ def test_identity_seeds_skip_the_product_but_not_the_copy():
     H = funcad.hessian(lambda z: np.sum(np.tanh(A @ z) ** 2), np.full(4, 0.1))
     check_grads(lambda z: np.sum(np.tanh(A @ z) ** 2), (np.full(4, 0.1),))
     np.testing.assert_allclose(H, H.T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, h", [
+    (np.log, lambda x: x), (np.log1p, lambda x: 1 + x), (np.sqrt, lambda x: 2 * np.sqrt(x)),
+    (np.arctan, lambda x: 1 + x * x), (lambda x: x / 3.0, lambda x: 3.0)])
+def test_reciprocal_partials_divide_as_torch(f, h):
+    """A partial 1/h is applied as a division, g / h (torch's formulas, e.g. log's backward
+    grad / self): a pass fewer than 1/h then a product, and different in the last bits."""
+    x = np.linspace(0.3, 3.0, 101)
+    v = np.linspace(-2.0, 2.0, 101)
+    _, pull = funcad.func.vjp(f, x)
+    np.testing.assert_array_equal(pull(v)[0], v / h(x))
+    np.testing.assert_array_equal(funcad.func.jvp(f, (x,), (v,))[1], v / h(x))

@@ -14,6 +14,9 @@ user's arrays) alive.
 from __future__ import annotations
 
 import threading
+from sys import getrefcount
+
+import numpy as np
 
 from .forward import add_tangents
 from .trace import _NO_KWARGS, Box, Primitive, Trace
@@ -130,6 +133,30 @@ _item.vjps = (_item_vjp,)
 _item.jvps = (lambda t, ans, tup, i: t[i],)
 
 
+_INPLACE_SIZE = 1 << 15   # elements: below this, the checks cost more than a fresh array
+
+
+def _accumulate(pg, c):
+    """A node's cotangent ``pg`` plus a contribution ``c``. When one of them is a large
+    array that nothing else holds (a temporary of this pass: for ``pg`` the node's slot, the
+    caller's name and this frame's; for ``c`` the last two) and owns its memory, the sum is
+    written into it, as NumPy elides temporaries in ``a + b + c``: a fresh 8 MB result costs
+    more in page faults than the addition (the sum is the same either way: addition
+    commutes)."""
+    if type(pg) is _ndarray and type(c) is _ndarray and pg.size >= _INPLACE_SIZE \
+            and pg.shape == c.shape and pg.dtype == c.dtype:
+        if getrefcount(pg) == 4 and pg.flags.owndata and pg.flags.writeable:
+            pg += c
+            return pg
+        if getrefcount(c) == 3 and c.flags.owndata and c.flags.writeable:
+            c += pg
+            return c
+    return add_tangents(pg, c)
+
+
+_ndarray = np.ndarray
+
+
 def backward(tape: list, seeds, inputs, release: bool = False):
     """Pull cotangents from ``seeds`` ((node, g) pairs) back to ``inputs``.
 
@@ -166,7 +193,7 @@ def backward(tape: list, seeds, inputs, release: bool = False):
                         c = rule(g, ans, *args, **kw)
                         if c is not None:
                             pg = parent._g
-                            parent._g = c if pg is None else add_tangents(pg, c)
+                            parent._g = c if pg is None else _accumulate(pg, c)
                 i += 1
         if release and id(node) not in keep:
             node.args = node._p = None

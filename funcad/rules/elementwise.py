@@ -4,7 +4,8 @@ An elementwise primitive needs one thing per argument: its partial derivative ``
 *args)``. Then ``jvp = t * d`` and ``vjp = g * conj(d)`` (torch's convention for complex
 values), with broadcasting between arguments handled here once: tangents are aligned to
 the answer's rank, cotangents are summed back to the argument's shape (``unbroadcast``).
-``ONE`` and ``NEG`` mark partials of exactly 1 and -1 (no multiplication is done).
+``ONE`` and ``NEG`` mark partials of exactly 1 and -1 (no multiplication is done);
+``over(h)`` marks a partial ``1 / h`` (the rules divide by ``h``).
 """
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ ZERO = "zero"   # a piecewise-constant function (floor, sign...): connected, der
 class mask:
     """A partial that is 1 where ``fn(ans, *args)`` holds and 0 elsewhere; applied as a
     selection (``where(m, g, 0)``), so an inf or NaN elsewhere in ``g`` does not leak."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+class over:
+    """A partial ``1 / fn(ans, *args)``, applied as a division (``g / conj(h)``, ``t / h``):
+    one array pass fewer than a reciprocal and a product, and the number torch computes
+    (its ``log`` backward is ``grad / self``)."""
 
     __slots__ = ("fn",)
 
@@ -78,6 +90,11 @@ def _scale(g, d):
     return g * (conj_p(d) if is_complex(d) else d)
 
 
+def _divide(g, h):
+    """A VJP's quotient ``g / conj(h)`` for a partial ``over(h)``."""
+    return g / (conj_p(h) if is_complex(h) else h)
+
+
 def _zeros(v, ans, x):
     """The derivative of a piecewise-constant function: zeros shaped like ``v`` (as torch)."""
     return np.zeros(shape_of(v), dtype_of(v))
@@ -92,6 +109,9 @@ def _times(v, d, ans, args, conj: bool):
         return -v
     if type(d) is mask:
         return where_p(d.fn(ans, *args), v, 0)
+    if type(d) is over:
+        h = d.fn(ans, *args)
+        return _divide(v, h) if conj else v / h
     p = d(ans, *args)
     return _scale(v, p) if conj else v * p
 
@@ -111,7 +131,7 @@ def _vjp(i, d):
 def _jvp(i, d):
     """Argument ``i``'s JVP rule from its partial ``d`` (a plain product, the common case,
     is inlined)."""
-    product = callable(d) and type(d) is not mask
+    product = callable(d)   # not ONE, NEG, a mask or over(h)
 
     def jvp(t, ans, *args):
         x = args[i]
@@ -128,11 +148,17 @@ def defelementwise(prim, *partials):
     if partials == (ZERO,):
         prim.vjps = prim.jvps = (_zeros,)
         return prim
-    if len(partials) == 1 and callable(partials[0]) and type(partials[0]) is not mask:
+    if len(partials) == 1 and callable(partials[0]):
         d = partials[0]    # one argument: no broadcasting to undo
         prim.vjps = (lambda g, ans, x: _scale(g, d(ans, x)),)
         prim.jvps = (lambda t, ans, x: t * d(ans, x),)
         prim.jvp_all = lambda ts, ans, x: ts[0] * d(ans, x)
+        return prim
+    if len(partials) == 1 and type(partials[0]) is over:
+        h = partials[0].fn
+        prim.vjps = (lambda g, ans, x: _divide(g, h(ans, x)),)
+        prim.jvps = (lambda t, ans, x: t / h(ans, x),)
+        prim.jvp_all = lambda ts, ans, x: ts[0] / h(ans, x)
         return prim
     prim.vjps = tuple(None if d is None else _vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _jvp(i, d) for i, d in enumerate(partials))
@@ -164,7 +190,7 @@ def _jvp_binary(partials, rules):
     """``_jvp_all`` unrolled for two arguments, the arithmetic operators: half the cost of
     the loop (measured on benchmark W1's scalar chain)."""
     (d0, d1), (r0, r1) = partials, rules
-    p0, p1 = (callable(d) and type(d) is not mask for d in partials)
+    p0, p1 = (callable(d) for d in partials)   # plain products
 
     def jvp_all(ts, ans, x, y):
         t0, t1 = ts

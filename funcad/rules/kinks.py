@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..core import value_of
+from ..core import Box, value_of
 
 
 def _dtype(*xs):
@@ -61,8 +61,12 @@ def tie_split(x, m, axis):
 
 def power_dbase(x, y):
     if isinstance(y, (int, float)) and not isinstance(y, bool):
-        # Always y * x ** (y - 1), even for y = 2: torch's strict mode decides "depends on the
-        # input" by this graph (the Hessian of x ** 2 depends on x through x ** 1, as torch's).
+        # A traced x keeps y * x ** (y - 1) even for y = 2: torch's strict mode decides
+        # "depends on the input" by this graph (the Hessian of x ** 2 depends on x through
+        # x ** 1, as torch's). A plain x has no graph: 2 * x is the same number (x ** 1 is x
+        # exactly) without a power pass over the array.
+        if y == 2 and not isinstance(x, Box):
+            return 2 * x
         return y * power(x, y - 1) if y != 0 else np.zeros_like(value_of(x))
     # torch masks where y == 0; masking only where x == 0 too gives the same first
     # derivative everywhere and keeps d2/dxdy = 1/x at y == 0 (torch's mask zeroes it)

@@ -30,7 +30,7 @@ from scipy.special import _ufuncs
 from ..core import Box, value_of
 from . import kinks
 from .broadcast import dtype_of, ndim_of, shape_of, sum_p
-from .elementwise import defelementwise, ufunc, where_p
+from .elementwise import defelementwise, over, ufunc, where_p
 from .reductions import expand_reduced, norm_axis
 from .registry import UFUNCS, implements, nondiff, primitive
 from .ufuncs import exp, log, log1p
@@ -128,7 +128,7 @@ UNARY = {
     log_ndtr:  lambda ans, x: exp(-0.5 * x * x - ans) / SQRT_2PI,
     ndtri:     lambda ans, x: SQRT_2PI * exp(0.5 * ans * ans),
     expit:     lambda ans, x: ans * (1 - ans),
-    logit:     lambda ans, x: 1 / (x * (1 - x)),
+    logit:     over(lambda ans, x: x * (1 - x)),
     log_expit: lambda ans, x: expit(-x),
     gamma:     lambda ans, x: ans * digamma(x),
     gammaln:   lambda ans, x: digamma(x),

@@ -13,7 +13,7 @@ import numpy as np
 from . import kinks
 from ..core import value_of
 from .broadcast import dtype_of
-from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, mask, ufunc
+from .elementwise import NEG, ONE, ZERO, conj_p, defelementwise, is_complex, mask, over, ufunc
 from .registry import UFUNCS, nondiff
 
 LN2, LN10 = math.log(2.0), math.log(10.0)   # Python floats: weak scalars keep float32 (NEP 50)
@@ -43,29 +43,29 @@ UNARY = {
     negative:   NEG,
     positive:   ONE,
     fabs:       lambda ans, x: kinks.abs_derivative(x),
-    sqrt:       lambda ans, x: 0.5 / ans,
-    cbrt:       lambda ans, x: 1 / (3 * ans ** 2),
+    sqrt:       over(lambda ans, x: 2 * ans),
+    cbrt:       over(lambda ans, x: 3 * ans * ans),
     square:     lambda ans, x: 2 * x,
     reciprocal: lambda ans, x: -ans * ans,
     exp:        lambda ans, x: ans,
     exp2:       lambda ans, x: ans * LN2,
     expm1:      lambda ans, x: ans + 1,
-    log:        lambda ans, x: 1 / x,
-    log2:       lambda ans, x: 1 / (x * LN2),
-    log10:      lambda ans, x: 1 / (x * LN10),
-    log1p:      lambda ans, x: 1 / (1 + x),
+    log:        over(lambda ans, x: x),
+    log2:       over(lambda ans, x: x * LN2),
+    log10:      over(lambda ans, x: x * LN10),
+    log1p:      over(lambda ans, x: 1 + x),
     sin:        lambda ans, x: cos(x),
     cos:        lambda ans, x: -sin(x),
     tan:        lambda ans, x: 1 + ans * ans,
-    arcsin:     lambda ans, x: 1 / sqrt((1 - x) * (1 + x)),
+    arcsin:     over(lambda ans, x: sqrt((1 - x) * (1 + x))),
     arccos:     lambda ans, x: -1 / sqrt((1 - x) * (1 + x)),
-    arctan:     lambda ans, x: 1 / (1 + x * x),
+    arctan:     over(lambda ans, x: 1 + x * x),
     sinh:       lambda ans, x: cosh(x),
     cosh:       lambda ans, x: sinh(x),
     tanh:       lambda ans, x: (1 - ans) * (1 + ans),
-    arcsinh:    lambda ans, x: 1 / sqrt(x * x + 1),
-    arccosh:    lambda ans, x: 1 / sqrt(x * x - 1),
-    arctanh:    lambda ans, x: 1 / ((1 - x) * (1 + x)),
+    arcsinh:    over(lambda ans, x: sqrt(x * x + 1)),
+    arccosh:    over(lambda ans, x: sqrt(x * x - 1)),
+    arctanh:    over(lambda ans, x: (1 - x) * (1 + x)),
     deg2rad:    lambda ans, x: np.pi / 180,
     rad2deg:    lambda ans, x: 180 / np.pi,
 }
@@ -74,7 +74,7 @@ BINARY = {
     add:        (ONE, ONE),
     subtract:   (ONE, NEG),
     multiply:   (lambda ans, x, y: y, lambda ans, x, y: x),
-    divide:     (lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
+    divide:     (over(lambda ans, x, y: y), lambda ans, x, y: -ans / y),
     power:      (lambda ans, x, y: kinks.power_dbase(x, y),
                  lambda ans, x, y: kinks.power_dexponent(ans, x, y)),
     maximum:    (lambda ans, x, y: kinks.pick_first(x, y, greater), lambda ans, x, y: kinks.pick_first(y, x, greater)),
