@@ -285,6 +285,44 @@ def test_cotangent_sums_reuse_the_passs_temporaries_but_never_a_callers_array(mo
     np.testing.assert_array_equal(g2, 2 * v0)
 
 
+def test_vjp_products_reuse_a_fresh_partial_only(monkeypatch):
+    """A VJP's product with a partial the rule just computed (tanh's 1 - ans*ans, a large
+    real array nothing else holds) is written into the partial; a partial held elsewhere, a
+    view, a read-only or small array, another dtype, or complex values get a fresh result;
+    and nothing is written in place where reference counts do not count holders."""
+    import weakref
+    from funcad.core import reverse
+    from funcad.rules import elementwise as E
+    n = 1 << 16
+    g = np.linspace(-1.0, 1.0, n)
+
+    def fresh(value=2.0, dtype=float, size=n):
+        d = np.full(size, value, dtype=dtype)
+        fresh.ref = weakref.ref(d)    # a weak reference: not a holder
+        return d
+
+    r = E._scale(g, fresh())
+    assert r is fresh.ref() and np.array_equal(r, 2 * g)
+    r = E._divide(g, fresh())
+    assert r is fresh.ref() and np.array_equal(r, g / 2)
+    held = np.full(n, 2.0)
+    assert E._scale(g, held) is not held and np.all(held == 2.0)
+    base = np.full(2 * n, 2.0)
+    assert E._scale(g, base[:n]) is not None and np.all(base == 2.0)          # a view
+    ro = fresh()
+    ro.flags.writeable = False
+    assert E._scale(g, ro) is not ro
+    del ro
+    for kw in (dict(dtype=np.float32), dict(size=64), dict(dtype=complex, value=2 + 1j)):
+        gg = g if kw.get("size") is None else g[:64]
+        r = E._scale(gg, fresh(**kw))
+        assert fresh.ref() is None and r is not None, kw                    # freed: not reused
+    np.testing.assert_array_equal(E._scale(g, fresh(dtype=complex, value=2 + 1j)), g * (2 - 1j))
+    monkeypatch.setattr(reverse, "_COUNTS_ARE_HOLDERS", False)
+    r = E._scale(g, fresh())
+    assert fresh.ref() is None and np.array_equal(r, 2 * g)
+
+
 def test_a_single_pull_lets_go_of_recorded_values():
     """grad's backward pass releases each recorded value once past it (graphs on large
     inputs), so its cotangents reuse that memory; aux values, the output and escaped values

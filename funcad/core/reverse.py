@@ -13,6 +13,7 @@ user's arrays) alive.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from sys import getrefcount
 
@@ -21,7 +22,7 @@ import numpy as np
 from .forward import add_tangents
 from .trace import _NO_KWARGS, Box, Primitive, Trace
 
-__all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError"]
+__all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError", "writable_temporary"]
 
 
 class EscapedTraceError(RuntimeError):
@@ -134,21 +135,31 @@ _item.jvps = (lambda t, ans, tup, i: t[i],)
 
 
 _INPLACE_SIZE = 1 << 15   # elements: below this, the checks cost more than a fresh array
+# A reference count tells a temporary that nothing else holds, the fact NumPy's own
+# temporary elision rests on. CPython 3.14 borrows references on its stack (a count can be
+# below the holders) and free-threaded builds defer counts: there nothing is written in place.
+_COUNTS_ARE_HOLDERS = (sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+                       and getattr(sys, "_is_gil_enabled", lambda: True)())
+
+
+def writable_temporary(a, refs: int) -> bool:
+    """Whether ``a`` is a large array held by nothing but the caller's ``refs`` known
+    references, owning its memory and writeable: a temporary the caller may write its next
+    result into (a fresh 8 MB result costs more in page faults than an addition)."""
+    return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= _INPLACE_SIZE
+            and getrefcount(a) == refs + 2 and a.flags.owndata and a.flags.writeable)
 
 
 def _accumulate(pg, c):
-    """A node's cotangent ``pg`` plus a contribution ``c``. When one of them is a large
-    array that nothing else holds (a temporary of this pass: for ``pg`` the node's slot, the
-    caller's name and this frame's; for ``c`` the last two) and owns its memory, the sum is
-    written into it, as NumPy elides temporaries in ``a + b + c``: a fresh 8 MB result costs
-    more in page faults than the addition (the sum is the same either way: addition
-    commutes)."""
-    if type(pg) is _ndarray and type(c) is _ndarray and pg.size >= _INPLACE_SIZE \
-            and pg.shape == c.shape and pg.dtype == c.dtype:
-        if getrefcount(pg) == 4 and pg.flags.owndata and pg.flags.writeable:
+    """A node's cotangent ``pg`` plus a contribution ``c``, written into whichever of the
+    two is a temporary of this pass (``pg``: held by the node's slot, the caller's name and
+    ours; ``c``: the last two), as NumPy elides temporaries in ``a + b + c``. The sum is the
+    same either way: addition commutes."""
+    if type(pg) is _ndarray and type(c) is _ndarray and pg.shape == c.shape and pg.dtype == c.dtype:
+        if writable_temporary(pg, 3):
             pg += c
             return pg
-        if getrefcount(c) == 3 and c.flags.owndata and c.flags.writeable:
+        if writable_temporary(c, 2):
             c += pg
             return c
     return add_tangents(pg, c)

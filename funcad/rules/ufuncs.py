@@ -37,8 +37,9 @@ for _p, _op in ((add, operator.add), (subtract, operator.sub), (multiply, operat
                 (divide, operator.truediv), (power, operator.pow)):
     _p.impl = _op
 
-# 1 - x*x is written (1 - x) * (1 + x): more accurate near |x| = 1, and NumPy is slow at
-# "scalar minus a fresh temporary" on large arrays (measured 4.5 ms vs 0.4 ms at n = 1e6).
+# 1 - x*x of an input x is written (1 - x) * (1 + x): more accurate near |x| = 1. tanh's
+# 1 - ans*ans is torch's formula and a pass fewer: there the rounding of ans itself bounds the
+# accuracy (1 - ans has relative error eps / (1 - ans) either way).
 UNARY = {
     negative:   NEG,
     positive:   ONE,
@@ -62,7 +63,7 @@ UNARY = {
     arctan:     over(lambda ans, x: 1 + x * x),
     sinh:       lambda ans, x: cosh(x),
     cosh:       lambda ans, x: sinh(x),
-    tanh:       lambda ans, x: (1 - ans) * (1 + ans),
+    tanh:       lambda ans, x: 1 - ans * ans,
     arcsinh:    over(lambda ans, x: sqrt(x * x + 1)),
     arccosh:    over(lambda ans, x: sqrt(x * x - 1)),
     arctanh:    over(lambda ans, x: (1 - x) * (1 + x)),
