@@ -70,17 +70,19 @@ deflinear(broadcast_p,
           lambda g, ans, x, shape, ndim: unbroadcast(g, core_shape(x, ndim), ndim_of(g) - len(shape)))
 
 
-def _sum_vjp(g, ans, x, axis, ndim, keepdims):
-    xs = core_shape(x, ndim)
+def expand_reduced(g, x, axis, nd, keepdims):
+    """A reduction's cotangent (or answer) broadcast back to ``x``'s core shape: sum's VJP,
+    and the first step of every other reduction's."""
+    xs = core_shape(x, nd)
     if not keepdims:
         kept = list(xs)
         for a in axis:
             kept[a] = 1
-        g = reshape_p(g, tuple(kept), ndim - len(axis))
-    return broadcast_p(g, xs, ndim)
+        g = reshape_p(g, tuple(kept), nd - len(axis))
+    return broadcast_p(g, xs, nd)
 
 
-deflinear(sum_p, _sum_vjp)
+deflinear(sum_p, lambda g, ans, x, axis, nd, keepdims: expand_reduced(g, x, axis, nd, keepdims))
 
 
 def unbroadcast(c, target: tuple, nb: int):

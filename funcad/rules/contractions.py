@@ -6,6 +6,8 @@ matrices first and squeezes after.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .broadcast import align, fit, ndim_of, reshape_p, shape_of, unbroadcast
@@ -212,7 +214,7 @@ def tensordot(a, b, axes=2):
         raise ValueError("shape-mismatch for sum")
     free_a = [i for i in range(na) if i not in ax_a]
     free_b = [i for i in range(nb) if i not in ax_b]
-    k = int(np.prod([sa[i] for i in ax_a]))
+    k = math.prod(sa[i] for i in ax_a)
     a2 = reshape(transpose(a, free_a + ax_a), (-1, k))
     b2 = reshape(transpose(b, ax_b + free_b), (k, -1))
     return reshape(matmul_p(a2, b2), tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))

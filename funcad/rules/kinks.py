@@ -56,7 +56,7 @@ def tie_split(x, m, axis):
     (reduced over ``axis``, kept with keepdims), divided by how many tie (torch's amax)."""
     xv = value_of(x)
     hit = (xv == value_of(m)).astype(xv.dtype)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return hit / np.add.reduce(hit, axis=axis, keepdims=True)
 
 
 def power_dbase(x, y):

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
 from ..core import value_of
 from . import kinks
-from .broadcast import broadcast_p, core_shape, ndim_of, reshape_p, shape_of, sum_p
+from .broadcast import broadcast_p, core_shape, expand_reduced, ndim_of, reshape_p, shape_of, sum_p
 from .elementwise import _scale, is_complex, where_p
 from .registry import deflinear, implements, primitive
 
@@ -37,14 +38,6 @@ def kept_shape(shape: tuple, axis: tuple) -> tuple:
     return tuple(s)
 
 
-def expand_reduced(g, x, axis, nd, keepdims):
-    """A reduction's cotangent (or answer) broadcast back to ``x``'s core shape."""
-    xs = core_shape(x, nd)
-    if not keepdims:
-        g = reshape_p(g, kept_shape(xs, axis), nd - len(axis))
-    return broadcast_p(g, xs, nd)
-
-
 def _check_out(out, name):
     if out is not None:
         raise NotImplementedError(
@@ -71,7 +64,7 @@ def _prod_partial(ans, x, axis, nd, keepdims):
     keep = [a for a in range(-nd, 0) if a not in axis]
     perm = tuple(a + nd for a in keep) + tuple(a + nd for a in axis)
     xt = transpose_p(x, perm)
-    n = int(np.prod([xs[a] for a in axis]))
+    n = math.prod(xs[a] for a in axis)
     outer = tuple(xs[a] for a in keep)
     xf = reshape_p(xt, outer + (1, n), nd)
     eye = np.eye(n, dtype=bool)
@@ -138,7 +131,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
     if where is not _NOVALUE:
         w = np.broadcast_to(value_of(where), s)
         return sum(a, ax, keepdims=keepdims, where=w) / np.sum(w, axis=ax, keepdims=keepdims)
-    n = int(np.prod([s[i] for i in ax])) if ax else 1
+    n = math.prod(s[i] for i in ax)
     r = sum_p(a, ax, len(s), bool(keepdims))
     return r / n if n else r * np.nan
 
@@ -169,7 +162,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
         ddof = correction
     a, ax = _prep(a, axis, dtype, None, _NOVALUE, "var")
     s = shape_of(a)
-    n = int(np.prod([s[i] for i in ax])) if ax else 1
+    n = math.prod(s[i] for i in ax)
     c = a - sum_p(a, ax, len(s), True) / n
     sq = c * c if not np.iscomplexobj(value_of(a)) else (c * c.conj()).real
     return sum_p(sq, ax, len(s), bool(keepdims)) / builtins.max(n - ddof, 0)
