@@ -275,7 +275,7 @@ def test_cotangent_sums_reuse_the_passs_temporaries_but_never_a_callers_array(mo
     np.testing.assert_array_equal(v, v0)
     np.testing.assert_array_equal(out, f(x0))
     np.testing.assert_array_equal(pull(v)[0], g)     # pulled again: nothing it read was written
-    monkeypatch.setattr(reverse, "_INPLACE_SIZE", 1 << 62)
+    monkeypatch.setattr(reverse, "INPLACE_SIZE", 1 << 62)
     fallbacks.clear()
     np.testing.assert_array_equal(F.vjp(f, x)[1](v)[0], g)
     assert in_place_on < len(fallbacks), (in_place_on, len(fallbacks))   # 1 vs 5: the seed's

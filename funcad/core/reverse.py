@@ -134,7 +134,7 @@ _item.vjps = (_item_vjp,)
 _item.jvps = (lambda t, ans, tup, i: t[i],)
 
 
-_INPLACE_SIZE = 1 << 15   # elements: below this, the checks cost more than a fresh array
+INPLACE_SIZE = 1 << 15   # elements: below this a fresh array costs less than the checks
 # A reference count tells a temporary that nothing else holds, the fact NumPy's own
 # temporary elision rests on. CPython 3.14 borrows references on its stack (a count can be
 # below the holders) and free-threaded builds defer counts: there nothing is written in place.
@@ -146,7 +146,7 @@ def writable_temporary(a, refs: int) -> bool:
     """Whether ``a`` is a large array held by nothing but the caller's ``refs`` known
     references, owning its memory and writeable: a temporary the caller may write its next
     result into (a fresh 8 MB result costs more in page faults than an addition)."""
-    return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= _INPLACE_SIZE
+    return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= INPLACE_SIZE
             and getrefcount(a) == refs + 2 and a.flags.owndata and a.flags.writeable)
 
 
@@ -155,7 +155,8 @@ def _accumulate(pg, c):
     two is a temporary of this pass (``pg``: held by the node's slot, the caller's name and
     ours; ``c``: the last two), as NumPy elides temporaries in ``a + b + c``. The sum is the
     same either way: addition commutes."""
-    if type(pg) is _ndarray and type(c) is _ndarray and pg.shape == c.shape and pg.dtype == c.dtype:
+    if type(pg) is _ndarray and pg.size >= INPLACE_SIZE and type(c) is _ndarray \
+            and pg.shape == c.shape and pg.dtype == c.dtype:
         if writable_temporary(pg, 3):
             pg += c
             return pg

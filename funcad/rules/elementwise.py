@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Box
-from ..core.reverse import writable_temporary
+from ..core.reverse import INPLACE_SIZE, writable_temporary
 from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
 from .registry import UFUNCS, deflinear, primitive
 
@@ -88,24 +88,25 @@ def _scale(g, d):
     another result."""
     if id(g) in _UNIT_IDS and isinstance(d, Box) and shape_of(d) == () and dtype_of(d) == g.dtype:
         return d   # real: the unit's dtype
-    if _into(g, d):
+    if type(d) is np.ndarray and d.size >= INPLACE_SIZE and _into(g, d):
         return _multiply(g, d, out=d)
     return g * (conj_p(d) if is_complex(d) else d)
 
 
 def _divide(g, h):
     """A VJP's quotient ``g / conj(h)`` for a partial ``over(h)``."""
-    if _into(g, h):
+    if type(h) is np.ndarray and h.size >= INPLACE_SIZE and _into(g, h):
         return _true_divide(g, h, out=h)
     return g / (conj_p(h) if is_complex(h) else h)
 
 
 def _into(g, d) -> bool:
-    """Whether ``g``'s product with a partial ``d`` can be written into ``d``: a large real
-    temporary the rule just computed (held by the caller's name and ours alone), of the result's
-    shape and dtype (``1 - ans * ans`` for tanh: one array allocation fewer)."""
-    return (type(g) is np.ndarray and type(d) is np.ndarray and g.shape == d.shape
-            and g.dtype == d.dtype and d.dtype.kind == "f" and writable_temporary(d, 2))
+    """Whether ``g``'s product with a partial ``d`` (a large array: the caller checks) can
+    be written into ``d``: a real temporary the rule just computed (held by the caller's
+    name and ours alone), of the result's shape and dtype (tanh's ``1 - ans * ans``: one
+    array allocation fewer)."""
+    return (type(g) is np.ndarray and g.shape == d.shape and g.dtype == d.dtype
+            and d.dtype.kind == "f" and writable_temporary(d, 2))
 
 
 _multiply, _true_divide = np.multiply, np.true_divide
