@@ -157,6 +157,17 @@ def test_rapidly_varying_functions_get_shorter_steps():
     assert d2 == pytest.approx(-207131.11973099238, rel=1e-11)
 
 
+def test_a_batch_the_probe_let_through_is_caught_at_its_first_non_finite_value():
+    """Finite differences evaluate f on batches when a probe says f broadcasts over a
+    leading axis. An f constant near x0 fools the probe (the cumsum below sums over the
+    batch, harmlessly on the probe's 3 points); the first non-finite batched value is
+    checked point by point and batching stops. Found by the thorough program search."""
+    def f(x):
+        v = np.log(np.sin(np.cumsum(x, axis=0)))
+        return v - v
+    check_grads(f, (np.array([1.0]),), order=2)
+
+
 def test_several_inputs_outputs_and_pytrees():
     check_grads(lambda x, y: (x * y, np.sum(np.exp(x) * y)), (X, X[::-1].copy()))
     params = {"w": M23, "b": np.array([0.1, -0.2])}

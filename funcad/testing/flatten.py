@@ -212,10 +212,22 @@ class Flat:
             self._batched = self._probe()
         if fn is None and self._batched:
             try:
-                return self._batch_call(V)
+                Y = self._batch_call(V)
             except Exception:        # the probe was fooled (a shape that broadcast by chance)
                 self._batched = False
-        fn = fn or self.g0
+            else:
+                # A point outside f's domain, or a batch the probe let through wrongly: an
+                # f constant near x0 cannot tell (np.cumsum(x, axis=0) summed over the batch
+                # in ``log(sin(cumsum(x))) * 0``). The points that gave a non-finite value
+                # are evaluated one by one; if any differs, the whole batch is.
+                bad = ~np.all(np.isfinite(Y), axis=0)
+                if not bad.any() or np.array_equal(self._pointwise(self.g0, V[:, bad]), Y[:, bad],
+                                                   equal_nan=True):
+                    return Y
+                self._batched = False
+        return self._pointwise(fn or self.g0, V)
+
+    def _pointwise(self, fn: Callable, V: np.ndarray) -> np.ndarray:
         cols = [np.asarray(value_of(fn(*self.split(V[:, k]))), dtype=np.float64)
                 for k in range(V.shape[1])]
         return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
