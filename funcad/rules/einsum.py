@@ -250,9 +250,25 @@ def kron(a, b):
     return reshape(a * b, tuple(x * y for x, y in zip(sa, sb)))
 
 
+def _numpy_takes_2_vectors() -> bool:
+    """NumPy 2.0 deprecated cross products of 2-vectors and 2.5 removed them: follow the
+    NumPy installed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            np.cross(np.ones(2), np.ones(2))
+        except ValueError:
+            return False
+    return True
+
+
+_CROSS_2 = _numpy_takes_2_vectors()
+
+
 @implements(np.cross)
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """Cross product of 3-vectors (or 2-vectors, deprecated as in NumPy) along an axis."""
+    """Cross product of 3-vectors (or 2-vectors, where the NumPy installed still takes
+    them) along an axis."""
     from .shape import broadcast_to, moveaxis, stack
     a, b = _arr(a), _arr(b)
     if axis is not None:
@@ -262,6 +278,9 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if (na == 2 or nb == 2) and not _CROSS_2:
+        raise ValueError(f"Both input arrays must be (arrays of) 3-dimensional vectors, but they "
+                         f"are {na} and {nb} dimensional instead.")
     if na == 2 or nb == 2:
         warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
                       "3-dimensional vectors instead. (deprecated in NumPy 2.0)",

@@ -1600,12 +1600,20 @@ def scipy_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     return cholesky_p(a, upper=not lower, scipy=True)
 
 
+# The triangle of cho_factor's c that does not hold the factor: a's own entries up to
+# SciPy 1.17, zeros from 1.18. Follow the SciPy installed.
+_CHO_KEEPS_A = bool(sla.cho_factor(np.array([[4.0, 2.0], [2.0, 5.0]]))[0][1, 0] != 0)
+
+
 @implements(sla.cho_factor)
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
-    """``scipy.linalg.cho_factor`` -> ``(c, lower)``; as in SciPy, the triangle of ``c``
-    not holding the factor holds ``a``'s own entries."""
+    """``scipy.linalg.cho_factor`` -> ``(c, lower)``; as in the SciPy installed, the
+    triangle of ``c`` not holding the factor holds ``a``'s own entries (SciPy < 1.18) or
+    zeros."""
     c = scipy_cholesky(a, lower=lower, check_finite=check_finite)
-    return c + (_triu(a, 1) if lower else _tril(a, -1)), bool(lower)
+    if _CHO_KEEPS_A:
+        c = c + (_triu(a, 1) if lower else _tril(a, -1))
+    return c, bool(lower)
 
 
 @implements(sla.cho_solve)
