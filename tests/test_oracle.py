@@ -168,6 +168,21 @@ def test_a_batch_the_probe_let_through_is_caught_at_its_first_non_finite_value()
     check_grads(f, (np.array([1.0]),), order=2)
 
 
+def test_an_error_estimate_of_zero_at_the_noise_floor_is_not_trusted():
+    """inv(inv(x)) is x and slogdet(expm(x)) is trace(x): their second derivatives are 0.
+    Finite differences of funcad's gradients came out as -3.6e-9 and -5.8e-8, each with an
+    error estimate of exactly 0 (two extrapolations agreeing on the same noise), and these
+    right derivatives were failed. Found by the thorough program search. A wrong second
+    derivative of the same size as the function's is still caught."""
+    import funcad.scipy.linalg as fsl
+    X = np.array([[2.125, 0.0, 0.25], [0.031, 2.0, 0.0], [0.0, 0.5, 2.0]])
+    check_grads(lambda x: np.linalg.inv(np.linalg.inv(x)), (X,), order=2)
+    E = np.array([[0.5, 0.11475, 0.0], [0.0, 0.5, 0.0], [0.105, 0.0, 0.5]])
+    check_grads(lambda x: np.linalg.slogdet(fsl.expm(x))[1], (E,), order=2)
+    msg = fails(lambda x: sin_bad_second(np.linalg.inv(np.linalg.inv(x))), (X,), order=2)
+    assert "2nd derivative" in msg and "the 1st derivatives agree" in msg
+
+
 def test_several_inputs_outputs_and_pytrees():
     check_grads(lambda x, y: (x * y, np.sum(np.exp(x) * y)), (X, X[::-1].copy()))
     params = {"w": M23, "b": np.array([0.1, -0.2])}

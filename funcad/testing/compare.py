@@ -5,7 +5,11 @@ derivative ``ad`` agrees when
 
     |ad - fd| <= atol + rtol * |fd| + 2 * err + roundoff
 
-* ``2 * err``: the finite difference's own uncertainty, as SciPy estimates it;
+* ``2 * err``: the finite difference's own uncertainty, as SciPy estimates it. An estimate
+  of exactly 0 at an entry within 8 roundoffs (below) of 0 says only that two
+  extrapolations agreed on the same noise: such an entry's uncertainty is its own size
+  (the second derivative of ``inv(inv(x))``, exactly 0, came out as -3.6e-9 with an
+  estimate of 0);
 * ``roundoff = 128 eps max(|f_i|, max|f| / 10, W) / h``: cancellation in ``(f(x + h) -
   f(x - h)) / 2h`` at the final step ``h``, for an output ``f_i`` of that size (its largest
   over the points evaluated: ``x * arctan(x)`` is 0 at 0 but not around it) computed from
@@ -100,6 +104,7 @@ def tolerance(fd: FDResult, fvals: np.ndarray, dtype, atol=None, rtol=None, lowe
     # A small output may be a difference of big terms: its noise is theirs.
     f = np.maximum(f, max(0.1 * float(np.max(f, initial=0.0)), work))
     roundoff = 128 * np.finfo(np.float64).eps * f[:, None] / np.maximum(fd.step, 1e-300)
+    err = np.where((err == 0) & (absdf <= 8 * roundoff), absdf, err)
     return at + rt * absdf + 2 * err + roundoff
 
 
