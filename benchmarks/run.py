@@ -657,12 +657,55 @@ def measure(fn, cfg: Config, first_call: float, gc_off: bool = False, timer: str
             "loops": loops, "repeats": repeats}
 
 
+def pooled(before: dict, after: dict) -> dict:
+    """One measurement from the repeats of two (NumPy's evaluation, timed before and after
+    the variants): a drift of the machine's speed during a workload moves the ratios less."""
+    out = dict(before)
+    for key in ("times_s", "wall_times_s", "cpu_times_s"):
+        out[key] = before[key] + after[key]
+    times = out["times_s"]
+    out.update(median_s=statistics.median(times), min_s=min(times), iqr_s=_iqr(times),
+               wall_median_s=statistics.median(out["wall_times_s"]),
+               cpu_median_s=statistics.median(out["cpu_times_s"]),
+               repeats=before["repeats"] + after["repeats"], before_median_s=before["median_s"],
+               after_median_s=after["median_s"])
+    return out
+
+
 def freeze_heap():
     """Move every object alive now (NumPy, JAX, torch, inputs...) out of the collector's
     reach, so a collection during a timed call scans only what that call allocates, as in a
     process that imported just one library (gc.freeze, Python >= 3.7)."""
     gc.collect()
     gc.freeze()
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEEP_BELOW = 32 << 20          # arrays below 32 MiB come from the heap (glibc's ceiling)
+_TRIM_ABOVE = 1 << 30           # the heap gives memory back only past 1 GiB free at its top
+
+
+def keep_freed_memory() -> str:
+    """Ask glibc's malloc, in this benchmark process only, to keep freed memory for reuse,
+    so that no measured time includes page faults whose occurrence depends on the heap's
+    history. By default glibc serves large arrays from fresh pages until a large block has
+    been freed, and gives the heap's top back to the OS whenever more than its trim
+    threshold (at most 64 MiB) is free there, so whether a call re-faults its arrays
+    depends on what ran before it and on which small allocation sits at the heap's top
+    (W2 measured from 2.2x to 5x NumPy with the same code). NumPy's own evaluation and
+    every library run under the same setting; funcad itself never changes it. Returns
+    what was done, for the report."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return "unchanged (not glibc)"
+    if not (mallopt(_M_MMAP_THRESHOLD, _KEEP_BELOW) and mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE)):
+        return "unchanged (mallopt refused)"
+    return "glibc keeps freed memory (mallopt: mmap threshold 32 MiB, trim threshold 1 GiB)"
 
 
 def _iqr(xs):
@@ -749,6 +792,7 @@ def run_workload(wl: Workload, cfg: Config, args) -> dict:
         if var.lib == "funcad" and funcad_ref is None and res is not None:
             funcad_ref = res
         out["rows"].append(r)
+    out["numpy"] = pooled(out["numpy"], measure(base_fn, cfg, out["numpy"]["min_s"], timer=args.timer))
     nb = out["numpy"]["median_s"]
     for r in out["rows"]:
         if r.get("median_s") is not None:
@@ -1020,6 +1064,9 @@ def main(argv=None):
                    help="pin the process to CPU N (default: the highest-numbered allowed CPU)")
     p.add_argument("--no-pin", action="store_true",
                    help="do not pin the process to one CPU (JAX may then run on several cores)")
+    p.add_argument("--default-allocator", action="store_true",
+                   help="leave glibc's malloc at its defaults (see keep_freed_memory): array-heavy "
+                        "workloads then pay page faults that depend on what ran before them")
     p.add_argument("--verbose", "-v", action="store_true", help="print each variant as it is timed")
     args = p.parse_args(argv)
 
@@ -1030,6 +1077,7 @@ def main(argv=None):
         if bad:
             p.error(f"unknown workload(s) {sorted(bad)}; choose from {', '.join(WORKLOAD_IDS)}")
     pinned = pin_cpu(args.cpu, args.no_pin)
+    allocator = "glibc defaults (--default-allocator)" if args.default_allocator else keep_freed_memory()
     wall0 = time.perf_counter()
     wanted = {s.strip().lower() for s in args.libs.split(",") if s.strip()}
     if "funcad" not in wanted:
@@ -1037,12 +1085,15 @@ def main(argv=None):
     libs = Libs(wanted)
     env = environment(libs)
     env["pinned_cpu"] = pinned
+    env["allocator"] = allocator
     print_env(env)
     cfg = QUICK if args.quick else FULL
     print(f"timer: {'wall clock (time.perf_counter)' if args.timer == 'wall' else 'process CPU time (time.process_time)'}; "
           f"warm-up {cfg.warmup} call(s) after the checking call; loops per repeat >= "
           f"{cfg.min_repeat_time * 1e3:.0f} ms; {cfg.min_repeats}-{cfg.max_repeats} repeats; "
-          "median per call reported; garbage collector on (long-lived heap frozen)\n")
+          "median per call reported; garbage collector on (long-lived heap frozen); NumPy's "
+          "evaluation timed before and after each workload's variants (pooled); allocator: "
+          + allocator + "\n")
     if args.quick:
         print("--quick: smoke run (3 repeats, one call each; W7 at 1/10 size). "
               "Not for quoting numbers.\n")

@@ -200,3 +200,24 @@ def test_linearize_through_multiple_result_primitives():
     f = lambda a: np.linalg.slogdet(a)[1] + np.sum(np.linalg.eigh(a)[0] ** 2)
     out, lin = F.linearize(f, A)
     np.testing.assert_allclose(lin(T), F.jvp(f, (A,), (T,))[1])
+
+
+@pytest.mark.parametrize("v_dtype", [np.float64, np.float32, np.int64])
+def test_torch_style_one_array_shortcut_matches_the_tuple_path(v_dtype):
+    """funcad.vjp/jvp take one plain array without the tuple checks; the answer (values,
+    dtype, casting of v to the output's dtype as torch casts it) is the tuple path's."""
+    f = lambda z: np.tanh(z) * z ** 2  # noqa: E731
+    x = np.linspace(-1.0, 1.0, 5)
+    v = np.arange(1, 6).astype(v_dtype)
+    for api in (funcad.vjp, funcad.jvp):
+        out1, r1 = api(f, x, v)
+        out2, r2 = api(f, (x,), (v,))
+        if api is funcad.vjp:   # one result per input: a tuple of one
+            (r2,) = r2
+        assert type(r1) is np.ndarray and r1.dtype == r2.dtype == np.float64
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(out1, out2)
+    with pytest.raises(RuntimeError, match="invalid size"):
+        funcad.vjp(f, x, np.ones(4, v_dtype))
+    with pytest.raises(RuntimeError, match="invalid size"):
+        funcad.jvp(f, x, np.ones((5, 1), v_dtype))

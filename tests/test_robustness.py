@@ -323,6 +323,36 @@ def test_vjp_products_reuse_a_fresh_partial_only(monkeypatch):
     assert fresh.ref() is None and np.array_equal(r, 2 * g)
 
 
+def test_the_broadcast_unit_seed_skips_its_product_with_a_fresh_partial(monkeypatch):
+    """Under a sum the cotangent is the unit seed broadcast, and its product with a partial
+    the rule just computed (x ** 2's 2 * x) is that partial as it is: one array pass fewer,
+    the same numbers bit for bit; a partial held elsewhere is still multiplied (a result
+    never aliases a user's or another value)."""
+    from funcad.core import reverse
+    from funcad.rules import elementwise as E
+    x = np.linspace(-1.0, 1.0, 1 << 16)
+    t = np.tanh(x)
+    calls = []
+    mul = E._multiply
+    monkeypatch.setattr(E, "_multiply", lambda *a, **k: calls.append(1) or mul(*a, **k))
+    f = lambda z: np.sum(np.tanh(z) ** 2)  # noqa: E731
+    g = F.grad(f)(x)
+    np.testing.assert_array_equal(g, (2 * t) * (1 - t * t))
+    assert len(calls) == 1, calls           # tanh's product only: x ** 2's was skipped
+    calls.clear()
+    gm = F.grad(lambda z: np.sum(np.tanh(z) ** 2) * 1.0)(x)   # the seed is no longer the unit
+    np.testing.assert_array_equal(gm, g)
+    assert len(calls) == 2, calls
+    c = np.full(x.size, 3.0)
+    gc_ = F.grad(lambda z: np.sum(z * c))(x)   # the partial is the caller's c: multiplied
+    assert gc_ is not c and not np.shares_memory(gc_, c)
+    np.testing.assert_array_equal(gc_, c)
+    monkeypatch.setattr(reverse, "_COUNTS_ARE_HOLDERS", False)
+    calls.clear()
+    np.testing.assert_array_equal(F.grad(f)(x), g)
+    assert calls == []
+
+
 def test_a_single_pull_lets_go_of_recorded_values():
     """grad's backward pass releases each recorded value once past it (graphs on large
     inputs), so its cotangents reuse that memory; aux values, the output and escaped values

@@ -85,10 +85,13 @@ def _scale(g, d):
     """A VJP's product ``g * d`` (``conj(d)`` when complex, torch's convention). With the
     unit seed and a traced ``d`` (a derivative being differentiated again) the product is
     skipped; a plain ``d`` is still multiplied, so a result never aliases a user's array or
-    another result."""
+    another result, unless ``d`` is a temporary its rule just computed and ``g`` the unit
+    seed broadcast by a sum (``sum(tanh(x) ** 2)``: ``2 * t`` is the cotangent as it is)."""
     if id(g) in _UNIT_IDS and isinstance(d, Box) and shape_of(d) == () and dtype_of(d) == g.dtype:
         return d   # real: the unit's dtype
     if type(d) is np.ndarray and d.size >= INPLACE_SIZE and _into(g, d):
+        if id(g.base) in _UNIT_IDS:   # g is the unit seed broadcast (sum's VJP): g * d is d
+            return d
         return _multiply(g, d, out=d)
     return g * (conj_p(d) if is_complex(d) else d)
 

@@ -33,6 +33,7 @@ Arrays = Any  # an array or a tuple of arrays
 # -- checks and conversions (torch's helpers, by name) ------------------------------------
 _ARRAYS = (np.ndarray, np.generic, Box, float, complex, int)
 _ARRAYS_OR_LISTS = _ARRAYS + (list,)
+_ONE = (np.ndarray, Box)
 
 
 def _is_array(x, lists: bool = True) -> bool:
@@ -40,6 +41,8 @@ def _is_array(x, lists: bool = True) -> bool:
 
 
 def _as_tuple(inp, arg_name: str, fn_name: str, lists: bool = True):
+    if isinstance(inp, _ONE):   # the common case, one array: nothing to check
+        return False, (inp,)
     is_tuple = isinstance(inp, tuple)
     items = inp if is_tuple else (inp,)
     for i, el in enumerate(items):
@@ -51,6 +54,8 @@ def _as_tuple(inp, arg_name: str, fn_name: str, lists: bool = True):
 
 
 def _inputs(inputs, fn_name):
+    if type(inputs) is np.ndarray and inputs.dtype.kind in "fc":   # one float array: as given
+        return False, (inputs,)
     is_tuple, items = _as_tuple(inputs, "inputs", fn_name)
     return is_tuple, tuple(to_inputs(items, lambda i: f"{fn_name}: input {i}" if is_tuple else f"{fn_name}: `inputs`"))
 
@@ -102,6 +107,9 @@ def _vector(v, refs, is_tuple: bool, fn_name: str, what: str):
     """``v`` checked against the arrays it multiplies, or the default one (torch's rule:
     only when there is a single one-element array)."""
     if v is not None:
+        if type(v) is np.ndarray and len(refs) == 1 and v.dtype.kind in "fc" \
+                and v.dtype == dtype_of(refs[0]) and v.shape == shape_of(refs[0]):
+            return (v,)   # the common case: one array of the right shape and dtype
         vv = _v(v, fn_name)
         _validate_v(vv, refs, is_tuple)
         return _cast_like(vv, refs)
@@ -200,8 +208,9 @@ def _post(x, create_graph, probe):
 
 def _leave(xs, is_tuple, create_graph, probe):
     """Leaves leaving the API (``_post`` each), as a tuple or the one array."""
-    out = tuple(_post(x, create_graph, probe) for x in xs)
-    return out if is_tuple else out[0]
+    if not is_tuple:
+        return _post(xs[0], create_graph, probe)
+    return tuple(_post(x, create_graph, probe) for x in xs)
 
 
 def _size(x) -> int:
