@@ -10,8 +10,9 @@ Every library runs the same function (written once, against a NumPy-like namespa
 same sizes and on the same inputs (same seeds), in float64 on one thread. Each variant is run
 once and its result compared with funcad's (np.allclose) before it is timed; funcad itself is
 compared with a hand-derived (analytic) derivative. Times are medians over repeats, each
-repeat timing a loop of calls (timeit-style), after warm-up; "x NumPy" is the median divided
-by the median of a plain NumPy evaluation of the same function, measured in this process.
+repeat timing a loop of calls (timeit-style), after warm-up; the repeats of every variant
+and of a plain NumPy evaluation of the same function are taken in interleaved rounds, and
+"x NumPy" is the median over rounds of a variant's time divided by NumPy's in that round.
 See benchmarks/README.md.
 """
 from __future__ import annotations
@@ -633,43 +634,64 @@ def _loop(fn, loops, gc_off):
             gc.enable()
 
 
-def measure(fn, cfg: Config, first_call: float, gc_off: bool = False, timer: str = "wall") -> dict:
-    """timeit-style: warm up, pick loops per repeat, then time `repeats` loops; per-call times."""
-    est = first_call
-    for _ in range(cfg.warmup if first_call < 1.0 else 0):
-        t0 = time.perf_counter()
-        fn()
-        est = min(est, time.perf_counter() - t0)
-    est = max(est, 1e-7)
-    loops = max(1, math.ceil(cfg.min_repeat_time / est)) if est < cfg.min_repeat_time else 1
-    repeats = int(cfg.target_time / (loops * est)) if cfg.target_time else cfg.min_repeats
-    repeats = min(cfg.max_repeats, max(cfg.min_repeats if est < 2.0 else 3, repeats))
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = _loop(fn, loops, gc_off)
-        wall.append(w / loops)
-        cpu.append(c / loops)
-    times = wall if timer == "wall" else cpu
-    med = statistics.median(times)
-    return {"median_s": med, "min_s": min(times), "iqr_s": _iqr(times), "timer": timer,
-            "times_s": times, "wall_times_s": wall, "cpu_times_s": cpu,
-            "wall_median_s": statistics.median(wall), "cpu_median_s": statistics.median(cpu),
-            "loops": loops, "repeats": repeats}
+class Timing:
+    """One callable's timing, timeit-style: warm up, pick loops per repeat and a number of
+    repeats; each ``take()`` times one repeat (a loop of calls). ``run_workload`` takes the
+    repeats of NumPy's evaluation and of every variant in turn, round after round, so a
+    phase of the machine running slower (other tenants, clock changes) falls on all of
+    them alike instead of on whichever was being timed."""
+
+    def __init__(self, fn, cfg: Config, first_call: float, gc_off: bool = False):
+        est = first_call
+        for _ in range(cfg.warmup if first_call < 1.0 else 0):
+            t0 = time.perf_counter()
+            fn()
+            est = min(est, time.perf_counter() - t0)
+        est = max(est, 1e-7)
+        self.loops = max(1, math.ceil(cfg.min_repeat_time / est)) if est < cfg.min_repeat_time else 1
+        repeats = int(cfg.target_time / (self.loops * est)) if cfg.target_time else cfg.min_repeats
+        self.repeats = min(cfg.max_repeats, max(cfg.min_repeats if est < 2.0 else 3, repeats))
+        self.fn, self.gc_off = fn, gc_off
+        self.error = None
+        self.wall: list = []
+        self.cpu: list = []
+
+    @property
+    def done(self) -> bool:
+        return len(self.wall) >= self.repeats or self.error is not None
+
+    def take(self) -> None:
+        w, c = _loop(self.fn, self.loops, self.gc_off)
+        self.wall.append(w / self.loops)
+        self.cpu.append(c / self.loops)
+
+    def result(self, timer: str) -> dict:
+        """Per-call times of the repeats taken: the median (what is reported) and spread."""
+        if self.error is not None:
+            return {"error": self.error}
+        wall, cpu = self.wall, self.cpu
+        times = wall if timer == "wall" else cpu
+        return {"median_s": statistics.median(times), "min_s": min(times), "iqr_s": _iqr(times),
+                "timer": timer, "times_s": times, "wall_times_s": wall, "cpu_times_s": cpu,
+                "wall_median_s": statistics.median(wall), "cpu_median_s": statistics.median(cpu),
+                "loops": self.loops, "repeats": len(times)}
 
 
-def pooled(before: dict, after: dict) -> dict:
-    """One measurement from the repeats of two (NumPy's evaluation, timed before and after
-    the variants): a drift of the machine's speed during a workload moves the ratios less."""
-    out = dict(before)
-    for key in ("times_s", "wall_times_s", "cpu_times_s"):
-        out[key] = before[key] + after[key]
-    times = out["times_s"]
-    out.update(median_s=statistics.median(times), min_s=min(times), iqr_s=_iqr(times),
-               wall_median_s=statistics.median(out["wall_times_s"]),
-               cpu_median_s=statistics.median(out["cpu_times_s"]),
-               repeats=before["repeats"] + after["repeats"], before_median_s=before["median_s"],
-               after_median_s=after["median_s"])
-    return out
+def interleave(base: Timing, others: list) -> None:
+    """Take repeats in rounds, one of each unfinished timing per round. ``base`` (NumPy's
+    evaluation, the ratios' denominator) is timed in every round until it and all the
+    others are done, so its repeats span the whole workload. A variant whose call raises
+    while being timed stops (its ``error`` says why); the others go on."""
+    while True:
+        live = [t for t in others if not t.done]
+        if not live and base.done:
+            return
+        base.take()
+        for t in live:
+            try:
+                t.take()
+            except Exception as e:  # pragma: no cover - a variant that works once and then fails
+                t.error = f"{type(e).__name__} while timing: {e}".splitlines()[0][:300]
 
 
 def freeze_heap():
@@ -736,12 +758,13 @@ def banner(msg):
     print(f"\n{line}\n!!! {msg}\n{line}\n", flush=True)
 
 
-def run_variant(wl: Workload, var: Variant, cfg: Config, ref, ref_kind: str, args) -> tuple:
-    """Check one variant against ``ref``, then time it. Returns (row, NumPy result or None)."""
+def check_variant(wl: Workload, var: Variant, cfg: Config, ref, ref_kind: str, args) -> tuple:
+    """Call one variant once and check its result against ``ref``, then plan its timing.
+    Returns (row, NumPy result or None, Timing or None)."""
     row = {"workload": wl.id, "library": var.lib, "variant": var.label, "gc": "off" if var.gc_off else "on"}
     if var.slow and not args.include_slow:
         row["skipped"] = f"slow ({var.slow_reason}); run with --include-slow"
-        return row, None
+        return row, None, None
     try:
         fn = var.build()
         t0 = time.perf_counter()
@@ -754,7 +777,7 @@ def run_variant(wl: Workload, var: Variant, cfg: Config, ref, ref_kind: str, arg
             banner(f"funcad FAILED on {wl.id} [{var.label}]: {row['error']}")
         if var.lib == "funcad" or args.verbose:
             print(row["traceback"])
-        return row, None
+        return row, None, None
     row["first_call_s"] = first
     res = to_numpy(result)
     if ref is not None:
@@ -764,39 +787,50 @@ def run_variant(wl: Workload, var: Variant, cfg: Config, ref, ref_kind: str, arg
             banner(f"WARNING: {var.lib} [{var.label}] on {wl.id} does NOT agree with {ref_kind} "
                    f"(np.allclose failed; max |diff| = {diff})")
     try:
-        row.update(measure(fn, cfg, first, var.gc_off, args.timer))
+        timing = Timing(fn, cfg, first, var.gc_off)
     except Exception as e:  # pragma: no cover - a variant that works once and then fails
         row["error"] = f"{type(e).__name__} while timing: {e}".splitlines()[0][:300]
-    if args.verbose:
-        print(f"    {var.lib:<10} {var.label:<60} {fmt_time(row.get('median_s'))}", flush=True)
-    return row, res
+        return row, res, None
+    return row, res, timing
 
 
 def run_workload(wl: Workload, cfg: Config, args) -> dict:
+    """Check every variant, then time them and NumPy's evaluation interleaved."""
     print(f"[{time.strftime('%H:%M:%S')}] {wl.id}: {wl.title} ...", flush=True)
     freeze_heap()
     out = {"id": wl.id, "title": wl.title, "n_ops": wl.n_ops, "rows": []}
     base_fn = wl.baseline
     t0 = time.perf_counter()
     base_fn()
-    out["numpy"] = measure(base_fn, cfg, time.perf_counter() - t0, timer=args.timer)
+    base = Timing(base_fn, cfg, time.perf_counter() - t0)
     analytic = to_numpy(wl.reference())
     funcad_ref = None
+    timed = []
     for var in wl.variants:
         if var.lib == "funcad":
             ref, kind = analytic, "the analytic derivative"
         else:
             ref, kind = ((funcad_ref, "funcad") if funcad_ref is not None else
                          (analytic, "the analytic derivative (no funcad result)"))
-        r, res = run_variant(wl, var, cfg, ref, kind, args)
+        r, res, timing = check_variant(wl, var, cfg, ref, kind, args)
         if var.lib == "funcad" and funcad_ref is None and res is not None:
             funcad_ref = res
         out["rows"].append(r)
-    out["numpy"] = pooled(out["numpy"], measure(base_fn, cfg, out["numpy"]["min_s"], timer=args.timer))
+        if timing is not None:
+            timed.append((r, timing))
+    interleave(base, [t for _, t in timed])
+    out["numpy"] = base.result(args.timer)
     nb = out["numpy"]["median_s"]
-    for r in out["rows"]:
+    for r, timing in timed:
+        r.update(timing.result(args.timer))
+        if args.verbose:
+            print(f"    {r['library']:<10} {r['variant']:<60} {fmt_time(r.get('median_s'))}", flush=True)
         if r.get("median_s") is not None:
-            r["ratio_to_numpy"] = r["median_s"] / nb
+            # each repeat against NumPy's repeat of the same round (see interleave): a slow
+            # phase of the machine scales both and cancels out of the ratio
+            r["ratio_to_numpy"] = statistics.median(
+                t / b for t, b in zip(r["times_s"], out["numpy"]["times_s"]))
+            r["ratio_of_medians"] = r["median_s"] / nb
             if wl.n_ops:
                 r["us_per_op"] = r["median_s"] / wl.n_ops * 1e6
     return out
@@ -1092,7 +1126,7 @@ def main(argv=None):
           f"warm-up {cfg.warmup} call(s) after the checking call; loops per repeat >= "
           f"{cfg.min_repeat_time * 1e3:.0f} ms; {cfg.min_repeats}-{cfg.max_repeats} repeats; "
           "median per call reported; garbage collector on (long-lived heap frozen); NumPy's "
-          "evaluation timed before and after each workload's variants (pooled); allocator: "
+          "evaluation and the variants timed in interleaved rounds; allocator: "
           + allocator + "\n")
     if args.quick:
         print("--quick: smoke run (3 repeats, one call each; W7 at 1/10 size). "
