@@ -353,6 +353,80 @@ def test_the_broadcast_unit_seed_skips_its_product_with_a_fresh_partial(monkeypa
     assert calls == []
 
 
+def _spent(f, x, **kw):
+    """The primitives whose answers lent their buffers to a later answer, recording f(x)."""
+    from funcad.core import reverse
+    from funcad.transforms.tracing import trace_vjp
+    _, pb = trace_vjp(f, [x], **kw)
+    return sorted(n.prim.name for n in pb.tape if isinstance(n._p, reverse.Spent))
+
+
+W2 = lambda z: np.sum(np.tanh(z) ** 2 + np.log1p(z ** 2) * np.exp(-z ** 2 / 10))  # noqa: E731
+
+
+def test_forward_temporaries_lend_their_buffers_when_no_rule_reads_them(monkeypatch):
+    """Recording -z**2 / 10 writes each answer into the temporary before it, as NumPy's
+    evaluation does, when no rule reads that temporary's values (neg, / 10 and exp read
+    neither their argument nor, for ** 2, / 10 and neg, their answer); the gradient is the
+    same bit for bit, in every transform, and the caller's input is untouched."""
+    from funcad.core import reverse
+    x = np.linspace(-1.0, 1.0, 1 << 16)
+    x0 = x.copy()
+    assert _spent(W2, x) == ["divide", "negative", "power", "power"]
+    g = F.grad(W2)(x)
+    lin = F.linearize(W2, x)[1](x)
+    out, pull = F.vjp(W2, x)
+    pulled = [pull(np.array(1.0))[0] for _ in range(2)]      # pulled twice: nothing read was spent
+    hv = funcad.hvp(W2, x, x)[1]
+    np.testing.assert_array_equal(x, x0)
+    monkeypatch.setattr(reverse, "_temporary_refs", {})       # reuse off
+    assert _spent(W2, x) == []
+    np.testing.assert_array_equal(g, F.grad(W2)(x))
+    np.testing.assert_array_equal(lin, F.linearize(W2, x)[1](x))
+    for p in pulled:
+        np.testing.assert_array_equal(p, F.vjp(W2, x)[1](np.array(1.0))[0])
+    np.testing.assert_array_equal(hv, funcad.hvp(W2, x, x)[1])
+    np.testing.assert_array_equal(out, W2(x0))
+
+
+def test_a_held_or_read_temporary_never_lends_its_buffer(monkeypatch):
+    """A value the function still holds, one whose rules read it (sin reads its argument,
+    exp its answer), a small one, one in a graph kept for inspection, or any where
+    reference counts do not count holders, keeps its buffer."""
+    from funcad.core import reverse
+    x = np.linspace(-1.0, 1.0, 1 << 16)
+
+    def held(z):
+        b = z ** 2
+        c = -b            # b is still used below
+        return np.sum(c + b * 3.0)
+
+    assert _spent(held, x) == ["multiply"]      # b and c are held: only b * 3.0 lends its buffer
+    np.testing.assert_allclose(F.grad(held)(x), 4 * x, rtol=1e-15)
+    assert _spent(lambda z: np.sum(np.sin(z * 2.0)), x) == []
+    assert _spent(lambda z: np.sum(np.exp(np.exp(z * 2.0))), x) == ["multiply"]
+    assert _spent(W2, x[:1000]) == []
+    assert _spent(W2, x, keep_values=True) == []
+    monkeypatch.setattr(reverse, "_COUNTS_ARE_HOLDERS", False)
+    assert _spent(W2, x) == []
+
+
+def test_the_reference_counts_of_temporaries_are_measured_once():
+    """The calibration found one count per way into the trace (else reuse stays off)."""
+    import sys
+    from funcad.core import reverse
+    if sys.version_info >= (3, 14):
+        assert reverse._temporary_refs == {}
+        return
+    assert set(reverse._temporary_refs) == {("p1", 0), ("p1", 1), ("p2", 0), ("p2", 1), "value"}
+    spent = reverse.Spent(np.zeros(3))
+    assert spent.shape == (3,) and spent.ndim == 1 and spent.dtype == np.float64
+    with pytest.raises(RuntimeError, match="reused the memory"):
+        np.asarray(spent)
+    with pytest.raises(TypeError):
+        np.exp(spent)
+
+
 def test_a_single_pull_lets_go_of_recorded_values():
     """grad's backward pass releases each recorded value once past it (graphs on large
     inputs), so its cotangents reuse that memory; aux values, the output and escaped values

@@ -47,7 +47,7 @@ class JVPTrace(Trace):
     # code, skip the general path's lists and loops when the primitive has a joint rule: a
     # third less per operation (measured on benchmark W1's scalar chain). The Dual is built
     # inline: a helper call would cost 5% of an operation.
-    def process1(self, prim, x):
+    def process1(self, prim, x, path=0):
         joint = prim.jvp_all
         if joint is None:
             return self.process(prim, (x,), _NO_KWARGS)

@@ -9,7 +9,8 @@ over the tape in reverse (no recursion: a million-node chain is fine). Cotangent
 the nodes while the pass runs (``None`` is a symbolic zero); a cotangent may carry leading
 batch axes, so all rows of a Jacobian are pulled in one sweep. When the forward pass ends
 the trace hands its tape to the caller, so no reference cycle keeps the graph (or the
-user's arrays) alive.
+user's arrays) alive. A large temporary that no rule reads lends its buffer to the next
+answer, as in NumPy's own evaluation (``reuse``); its node keeps a ``Spent`` stand-in.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ import numpy as np
 from .forward import add_tangents
 from .trace import _NO_KWARGS, Box, Primitive, Trace
 
-__all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError", "writable_temporary"]
+__all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError", "writable_temporary", "Spent",
+           "calibrate"]
 
 
 class EscapedTraceError(RuntimeError):
@@ -32,12 +34,13 @@ class EscapedTraceError(RuntimeError):
 class VJPTrace(Trace):
     """Record a Node for each primitive applied to this trace's boxes."""
 
-    __slots__ = ("tape", "lock")
+    __slots__ = ("tape", "lock", "keep_values")
 
     def __init__(self) -> None:
         super().__init__()
         self.tape: list | None = []
         self.lock = threading.Lock()
+        self.keep_values = False   # True: no answer is written into a temporary (see reuse)
 
     def box(self, prim, ans, vals, kwargs, args):
         tape = self.tape
@@ -59,14 +62,21 @@ class VJPTrace(Trace):
             return tuple(_item(node, i) for i in range(len(ans)))
         return node
 
-    # Unary ufuncs and binary operators skip the general path's loop (``box`` still
-    # records). A value of ``None`` was released: ``box`` raises the escaped-value error.
-    def process1(self, prim, x):
+    # Unary ufuncs and operators and binary operators skip the general path's loop (``box``
+    # still records). A value of ``None`` was released: ``box`` raises the escaped-value
+    # error. A large argument that is a temporary may lend its buffer (``reuse``); the
+    # reference counts are read here, in the frame the calibration measured.
+    def process1(self, prim, x, path=0):
         v = x._p
         if v is None:
             return self.box(prim, None, (v,), _NO_KWARGS, (x,))
-        ans = prim(v) if isinstance(v, Box) else prim.impl(v)
-        return self.box(prim, ans, (v,), _NO_KWARGS, (x,))
+        if isinstance(v, Box):
+            return self.box(prim, prim(v), (v,), _NO_KWARGS, (x,))
+        if type(v) is _ndarray and (v.size >= INPLACE_SIZE or _calibrating):
+            r = reuse(self, prim, (x,), [v], 0, getrefcount(x), getrefcount(v), ("p1", path))
+            if r is not None:
+                return self.box(prim, r[0], r[1], _NO_KWARGS, (x,))
+        return self.box(prim, prim.impl(v), (v,), _NO_KWARGS, (x,))
 
     def process2(self, prim, x, y):
         vx, vy = x, y
@@ -88,8 +98,17 @@ class VJPTrace(Trace):
                 lower = True
         if released:
             return self.box(prim, None, (vx, vy), _NO_KWARGS, (x, y))
-        ans = prim(vx, vy) if lower else prim.impl(vx, vy)
-        return self.box(prim, ans, (vx, vy), _NO_KWARGS, (x, y))
+        if lower:
+            return self.box(prim, prim(vx, vy), (vx, vy), _NO_KWARGS, (x, y))
+        if type(vx) is _ndarray and (vx.size >= INPLACE_SIZE or _calibrating) and vx is not vy:
+            r = reuse(self, prim, (x, y), [vx, vy], 0, getrefcount(x), getrefcount(vx), ("p2", 0))
+            if r is not None:
+                return self.box(prim, r[0], r[1], _NO_KWARGS, (x, y))
+        if type(vy) is _ndarray and (vy.size >= INPLACE_SIZE or _calibrating) and vx is not vy:
+            r = reuse(self, prim, (x, y), [vx, vy], 1, getrefcount(y), getrefcount(vy), ("p2", 1))
+            if r is not None:
+                return self.box(prim, r[0], r[1], _NO_KWARGS, (x, y))
+        return self.box(prim, prim.impl(vx, vy), (vx, vy), _NO_KWARGS, (x, y))
 
 
 _new_node = object.__new__
@@ -148,6 +167,113 @@ def writable_temporary(a, refs: int) -> bool:
     result into (a fresh 8 MB result costs more in page faults than an addition)."""
     return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= INPLACE_SIZE
             and getrefcount(a) == refs + 2 and a.flags.owndata and a.flags.writeable)
+
+
+# -- The forward pass's temporary elision ------------------------------------------------
+# NumPy writes ``-(x**2) / 10`` into one buffer: each temporary is held by the expression
+# alone, so the next operation may overwrite it. Reverse mode can do the same when, besides,
+# no rule will read the temporary's values: neither the rules of the node that made it
+# (for its answer) nor those of the node consuming it (for that argument). Both nodes then
+# keep a ``Spent`` stand-in with the value's shape and dtype, which is all their rules read.
+# Whether a box is a temporary is told by its reference count, measured against a box the
+# calibration knows is one, on each path into ``process1`` and ``process2``.
+_temporary_refs: dict = {}     # (entry, path) -> reference count of a temporary box there
+_calibrating = False
+_calibration_seen: list = []
+
+
+class Spent:
+    """The place of a value whose buffer a later operation reused for its answer: its
+    shape and dtype stay (the rules read those); reading its values is an internal error."""
+
+    __slots__ = ("shape", "dtype")
+    __array_ufunc__ = None     # NumPy raises TypeError rather than compute with it
+
+    def __init__(self, v):
+        self.shape, self.dtype = v.shape, v.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError(
+            "funcad reused the memory of a traced value for a later result because nothing it "
+            "could see held that value, and it was read afterwards. A traced value kept where "
+            "reference counts do not show it (a NumPy object array, a C extension's borrowed "
+            "reference) cannot be read after such an operation; keep it in a Python variable.")
+
+    def __repr__(self) -> str:
+        return f"<value whose buffer a later operation reused: shape {self.shape}, dtype {self.dtype}>"
+
+
+def _unread(trace, prim, inputs, k) -> bool:
+    """Whether no rule that can run on a node of ``prim`` with arguments ``inputs`` reads
+    its answer (``k`` is None) or the value of its argument ``k``. Only the rules of this
+    trace's arguments run, in either mode."""
+    reads = prim.reads if prim is not None else None
+    if reads is None or reads[0] is not prim.vjps or reads[1] is not prim.jvps or reads[2] is not prim.jvp_all:
+        return False   # rules replaced since they were described: assume they read all
+    per = reads[3]
+    i = 0
+    for a in inputs:
+        if isinstance(a, Box) and a._trace is trace:
+            r = per[i] if i < len(per) else None
+            if r is None or (r[0] if k is None else k in r[1]):
+                return False
+        i += 1
+    return True
+
+
+def reuse(trace, prim, boxes, vals, k, box_refs, value_refs, where):
+    """``prim(*vals)`` written into ``vals[k]``, the value of this trace's box ``boxes[k]``,
+    when that value is a temporary nothing will read again; returns ``(answer, args)`` or
+    ``None``. ``box_refs`` and ``value_refs`` are the reference counts the caller read."""
+    box = boxes[k]
+    if not (isinstance(box, Node) and box._trace is trace):
+        return None
+    if _calibrating:
+        if box.prim is not None:   # the calibration's temporaries are made by primitives
+            _calibration_seen.append((where, box_refs, value_refs))
+        return None
+    v = vals[k]
+    if (prim.into is None or trace.keep_values or box_refs != _temporary_refs.get(where)
+            or value_refs != _temporary_refs.get("value") or not _COUNTS_ARE_HOLDERS
+            or not (v.flags.owndata and v.flags.writeable) or v.dtype.kind != "f"):
+        return None
+    # the consumer's rules must not read this argument, nor the producer's its answer
+    if not (_unread(trace, prim, boxes, k) and _unread(trace, box.prim, box.inputs, None)):
+        return None
+    ans = prim.into(vals, k)
+    if ans is None:
+        return None
+    spent = Spent(v)
+    box._p = spent
+    vals[k] = spent
+    return ans, tuple(vals)
+
+
+def calibrate(run_temporaries) -> None:
+    """Measure, once, the reference counts a temporary box and its value have where
+    ``process1`` and ``process2`` read them: ``run_temporaries()`` runs each entry path on
+    temporaries (the NumPy face knows the paths). Reuse is on only if every path measured
+    one count; anything else leaves every answer in a fresh array."""
+    global _calibrating
+    if not _COUNTS_ARE_HOLDERS:
+        return
+    _calibration_seen.clear()
+    _calibrating = True
+    try:
+        run_temporaries()
+    finally:
+        _calibrating = False
+    counts: dict = {}
+    for where, box_refs, value_refs in _calibration_seen:
+        counts.setdefault(where, set()).add(box_refs)
+        counts.setdefault("value", set()).add(value_refs)
+    _calibration_seen.clear()
+    if counts and all(len(c) == 1 for c in counts.values()):
+        _temporary_refs.update((w, c.pop()) for w, c in counts.items())
 
 
 def _accumulate(pg, c):

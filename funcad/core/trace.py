@@ -50,9 +50,10 @@ class Trace:
         ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         return self.box(prim, ans, vals, kwargs, args)
 
-    def process1(self, prim: "Primitive", x: Any) -> Any:
-        """``prim(x)`` for this trace's box ``x``: the entry point of unary ufuncs. A mode
-        may override it (and ``process2``) with a path cheaper than the general one."""
+    def process1(self, prim: "Primitive", x: Any, path: int = 0) -> Any:
+        """``prim(x)`` for this trace's box ``x``: the entry point of unary ufuncs (``path``
+        0) and unary operators (1). A mode may override it (and ``process2``) with a path
+        cheaper than the general one."""
         return self.process(prim, (x,), _NO_KWARGS)
 
     def process2(self, prim: "Primitive", x: Any, y: Any) -> Any:
@@ -105,9 +106,18 @@ class Primitive:
     (``None`` where zero): for primitives of many arguments, such as ``concatenate``, where
     summing per-argument contributions would cost a full-size array each, and for the
     elementwise ones, where one call costs less than a loop over their rules.
+
+    Two optional facts let reverse mode write an answer into a temporary's buffer, as
+    NumPy's own evaluation does: ``reads``, ``(vjps, jvps, jvp_all, per_argument)`` where
+    ``per_argument[i]`` is ``(reads_ans, positions_read)``, the values argument ``i``'s rules
+    read (their shapes and dtypes aside; ``None``: any), valid while those three rules are
+    the ones given; and ``into(vals, k)``, which
+    computes the answer into ``vals[k]`` and returns it, or returns ``None`` when the
+    answer would not fit there.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "jvp_all", "multiple_results", "__dict__")
+    __slots__ = ("name", "impl", "vjps", "jvps", "jvp_all", "multiple_results", "reads", "into",
+                 "__dict__")
 
     def __init__(self, impl: Callable, name: str | None = None, *, multiple_results: bool = False):
         self.impl = impl
@@ -116,6 +126,7 @@ class Primitive:
         self.jvps = None
         self.jvp_all = None   # optional: one forward rule taking every argument's tangent
         self.multiple_results = multiple_results
+        self.reads = self.into = None   # optional: see the class docstring
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core import Node, value_of
 from ..pytree import tree_flatten
+from ..rules.broadcast import dtype_of, shape_of
 from ..transforms.tracing import to_inputs, trace_vjp
 
 __all__ = ["trace", "Graph", "GraphNode"]
@@ -114,8 +115,7 @@ def trace(f: Callable, *args: Any) -> Graph:
         if isinstance(v, tuple):   # the packed answer of a multiple-results primitive
             shape, dtype = tuple(np.shape(value_of(e)) for e in v), "tuple"
         else:
-            v = value_of(v)
-            shape, dtype = np.shape(v), np.result_type(v)
+            shape, dtype = shape_of(v), dtype_of(v)   # a reused value keeps these only
         g = GraphNode(name, shape, dtype, parents, len(nodes))
         made[id(node)] = g
         nodes.append(g)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Box, Primitive, value_of
+from ..core import Box, Primitive, reverse, value_of
 from ..rules import reductions as R, shape as S, ufuncs as U
 from ..rules.broadcast import dtype_of, ndim_of, shape_of
 from ..rules.contractions import dot, matmul
@@ -141,7 +141,8 @@ METHODS = {
     "__bool__": lambda self: bool(value_of(self)),
     "__len__": _len, "__iter__": _iter,
     "__getitem__": getitem,
-    "__neg__": lambda self: U.negative(self), "__pos__": lambda self: self,
+    "__neg__": lambda self: self._trace.process1(U.negative, self, 1) if _direct[0] else U.negative(self),
+    "__pos__": lambda self: self,
     "__abs__": lambda self: U.absolute(self),
     "__lt__": lambda s, o: U.less(s, o), "__le__": lambda s, o: U.less_equal(s, o),
     "__gt__": lambda s, o: U.greater(s, o), "__ge__": lambda s, o: U.greater_equal(s, o),
@@ -212,3 +213,22 @@ def install(cls=Box) -> None:
     """Give ``cls`` (the tracer's box) NumPy's array interface."""
     for name, fn in METHODS.items():
         setattr(cls, name, fn)
+    if cls is Box:
+        reverse.calibrate(_temporaries)
+
+
+def _temporaries() -> None:
+    """Every way a temporary reaches ``process1`` or ``process2``, once each: what
+    ``reverse.calibrate`` measures (a temporary here is ``x * 1.0``, held by the stack)."""
+    trace = reverse.VJPTrace()
+    x = reverse.Node.leaf(trace, np.ones(2))
+    try:
+        np.exp(x * 1.0)           # a ufunc: process1, path 0
+        -(x * 1.0)                # a unary operator: process1, path 1
+        (x * 1.0) + 1.0           # an operator, the temporary on the left
+        (x * 1.0) - x
+        1.0 - (x * 1.0)           # on the right, reflected
+        x * (x * 1.0)             # on the right
+        (x * 1.0) / (x * 1.0)     # both
+    finally:
+        trace.tape = None

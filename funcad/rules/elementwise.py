@@ -9,6 +9,8 @@ the answer's rank, cotangents are summed back to the argument's shape (``unbroad
 """
 from __future__ import annotations
 
+import dis
+
 import numpy as np
 
 from ..core import Box
@@ -161,27 +163,57 @@ def _jvp(i, d):
     return jvp
 
 
+def _names_read(fn) -> tuple | None:
+    """What a partial ``fn(ans, *args)`` reads: ``(reads_ans, argument positions)``, from
+    the parameter names its code mentions (any mention counts); ``None`` when its code does
+    not say (no plain function, ``*args``, ``locals()``...)."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_flags & 0x0C or {"locals", "vars", "eval", "exec"} & set(code.co_names):
+        return None   # 0x0C: *args or **kwargs
+    params = code.co_varnames[:code.co_argcount]
+    used = set(code.co_cellvars)   # parameters an inner function captures
+    for ins in dis.get_instructions(code):
+        a = ins.argval
+        used.update(a if isinstance(a, tuple) else (a,))
+    return params[0] in used, frozenset(i for i, n in enumerate(params[1:]) if n in used)
+
+
+def _reads(d) -> tuple | None:
+    """``_names_read`` of a partial of any kind: ONE, NEG, ZERO and ``None`` read nothing."""
+    if d is None or d is ONE or d is NEG or d is ZERO:
+        return False, frozenset()
+    return _names_read(d.fn if type(d) in (mask, over) else d)
+
+
+def _described(prim, partials):
+    """Record what ``prim``'s rules read (``Primitive.reads``): reverse mode may then write
+    an answer into a temporary nothing reads again."""
+    prim.reads = (prim.vjps, prim.jvps, prim.jvp_all, tuple(_reads(d) for d in partials))
+    return prim
+
+
 def defelementwise(prim, *partials):
     """Give an elementwise primitive its rules from its partials (``None``: no derivative)."""
+    prim.jvp_all = None
     if partials == (ZERO,):
         prim.vjps = prim.jvps = (_zeros,)
-        return prim
+        return _described(prim, partials)
     if len(partials) == 1 and callable(partials[0]):
         d = partials[0]    # one argument: no broadcasting to undo
         prim.vjps = (lambda g, ans, x: _scale(g, d(ans, x)),)
         prim.jvps = (lambda t, ans, x: t * d(ans, x),)
         prim.jvp_all = lambda ts, ans, x: ts[0] * d(ans, x)
-        return prim
+        return _described(prim, partials)
     if len(partials) == 1 and type(partials[0]) is over:
         h = partials[0].fn
         prim.vjps = (lambda g, ans, x: _divide(g, h(ans, x)),)
         prim.jvps = (lambda t, ans, x: t / h(ans, x),)
         prim.jvp_all = lambda ts, ans, x: ts[0] / h(ans, x)
-        return prim
+        return _described(prim, partials)
     prim.vjps = tuple(None if d is None else _vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _jvp(i, d) for i, d in enumerate(partials))
     prim.jvp_all = (_jvp_binary if len(partials) == 2 else _jvp_all)(partials, prim.jvps)
-    return prim
+    return _described(prim, partials)
 
 
 def _jvp_all(partials, rules):
@@ -233,8 +265,30 @@ def _jvp_binary(partials, rules):
 def ufunc(uf, name: str | None = None):
     """The primitive tracing NumPy ufunc ``uf`` (rules are given with defelementwise)."""
     p = primitive(uf, name or uf.__name__)
+    if uf.nout == 1 and uf is not np.power:   # power's operator form takes shortcuts (x**2)
+        p.into = _writer(uf)
     UFUNCS[uf] = p
     return p
+
+
+_PLAIN_OPERANDS = (np.ndarray, np.generic, float, int)
+
+
+def _writer(uf):
+    """``Primitive.into`` of ufunc ``uf``: its answer written into operand ``k`` when the
+    answer has that operand's shape and dtype (the same numbers as a fresh array)."""
+    def into(vals, k):
+        v = vals[k]
+        for a in vals:
+            if not isinstance(a, _PLAIN_OPERANDS) or isinstance(a, bool):
+                return None
+        if np.result_type(*vals) != v.dtype:
+            return None
+        if any(getattr(a, "shape", ()) != v.shape for a in vals) \
+                and np.broadcast_shapes(*(np.shape(a) for a in vals)) != v.shape:
+            return None
+        return uf(*vals, out=v)
+    return into
 
 
 where_p = primitive(np.where, "where")

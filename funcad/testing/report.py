@@ -190,7 +190,7 @@ def graph_hints(g0: Callable, parts: list) -> list[str]:
     (or very near) a point where they are not smooth."""
     from ..transforms.tracing import trace_vjp
     try:
-        _, pb = trace_vjp(g0, list(parts))
+        _, pb = trace_vjp(g0, list(parts), keep_values=True)
     except Exception:
         return []
     hints, seen = [], set()
@@ -214,7 +214,7 @@ def working_scale(g0: Callable, parts: list) -> float:
     nodes): the size of the terms whose rounding a derivative inherits."""
     from ..transforms.tracing import trace_vjp
     try:
-        _, pb = trace_vjp(g0, list(parts))
+        _, pb = trace_vjp(g0, list(parts), keep_values=True)
     except Exception:
         return 0.0
     big = 0.0

@@ -163,9 +163,12 @@ class Pullback:
 
 
 @keeps_gc_paused
-def trace_vjp(fun, primals):
-    """Run ``fun(*boxed primals)`` recording its graph; returns (output, Pullback)."""
+def trace_vjp(fun, primals, keep_values: bool = False):
+    """Run ``fun(*boxed primals)`` recording its graph; returns (output, Pullback).
+    ``keep_values``: every node keeps its answer's values (no temporary lends its buffer
+    to a later answer), for tools that read them."""
     trace = VJPTrace()
+    trace.keep_values = keep_values
     inputs = [Node.leaf(trace, p) for p in primals]
     try:
         out = fun(*inputs)
