@@ -404,6 +404,14 @@ def test_a_held_or_read_temporary_never_lends_its_buffer(monkeypatch):
     assert _spent(held, x) == ["multiply"]      # b and c are held: only b * 3.0 lends its buffer
     np.testing.assert_allclose(F.grad(held)(x), 4 * x, rtol=1e-15)
     assert _spent(lambda z: np.sum(np.sin(z * 2.0)), x) == []
+    A = np.linspace(-1.0, 1.0, 64 * 1024).reshape(64, 1024)
+    mlp = lambda w: np.sum(np.tanh(A.T @ w + 1.0) ** 2)  # noqa: E731
+    w = np.linspace(0.0, 1.0, 64 * 32).reshape(64, 32)
+    assert _spent(mlp, w) == ["add", "matmul"]          # the product's answer is never read
+    g = F.grad(mlp)(w)
+    monkeypatch.setattr(reverse, "_temporary_refs", {})
+    np.testing.assert_array_equal(g, F.grad(mlp)(w))
+    monkeypatch.undo()
     assert _spent(lambda z: np.sum(np.exp(np.exp(z * 2.0))), x) == ["multiply"]
     assert _spent(W2, x[:1000]) == []
     assert _spent(W2, x, keep_values=True) == []

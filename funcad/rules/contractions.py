@@ -12,7 +12,7 @@ import numpy as np
 
 from .broadcast import align, fit, ndim_of, reshape_p, shape_of, unbroadcast
 from .elementwise import conj_p, is_complex, real_if_real
-from .registry import UFUNCS, implements, primitive
+from .registry import UFUNCS, defreads, implements, primitive
 from .shape import transpose_p
 
 def _is_identity(a, s) -> bool:
@@ -164,6 +164,9 @@ def _vector_aware(matrix_rule, i, kind):
 
 matmul_p.vjps = (_vector_aware(_mm_vjp_x, 0, "vjp"), _vector_aware(_mm_vjp_y, 1, "vjp"))
 matmul_p.jvps = (_vector_aware(_mm_jvp_x, 0, "jvp"), _vector_aware(_mm_jvp_y, 1, "jvp"))
+# Each rule reads both operands (the vector forms reshape them) but only the answer's
+# shape, so `tanh(X @ W + b)` writes the sum into the product's buffer.
+defreads(matmul_p, (False, {0, 1}), (False, {0, 1}))
 
 
 @implements(np.matmul)

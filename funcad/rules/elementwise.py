@@ -16,7 +16,7 @@ import numpy as np
 from ..core import Box
 from ..core.reverse import INPLACE_SIZE, writable_temporary
 from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
-from .registry import UFUNCS, deflinear, primitive
+from .registry import UFUNCS, deflinear, defreads, primitive
 
 ONE = "one"
 NEG = "neg"
@@ -186,10 +186,8 @@ def _reads(d) -> tuple | None:
 
 
 def _described(prim, partials):
-    """Record what ``prim``'s rules read (``Primitive.reads``): reverse mode may then write
-    an answer into a temporary nothing reads again."""
-    prim.reads = (prim.vjps, prim.jvps, prim.jvp_all, tuple(_reads(d) for d in partials))
-    return prim
+    """Declare what ``prim``'s rules read, from its partials (``defreads``)."""
+    return defreads(prim, *(_reads(d) for d in partials))
 
 
 def defelementwise(prim, *partials):

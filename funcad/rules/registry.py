@@ -34,6 +34,17 @@ def defjvp(prim: Primitive, *rules) -> Primitive:
     return prim
 
 
+def defreads(prim: Primitive, *per_argument) -> Primitive:
+    """Declare which values ``prim``'s current rules read, besides shapes and dtypes: per
+    argument position, ``(reads_ans, positions_of_arguments_read)`` for the rules of that
+    argument (``None``: anything). Reverse mode then lets a large temporary that no rule
+    reads lend its buffer to the next answer (``core.reverse.reuse``). Replacing the rules
+    voids the declaration."""
+    prim.reads = (prim.vjps, prim.jvps, prim.jvp_all,
+                  tuple(None if r is None else (bool(r[0]), frozenset(r[1])) for r in per_argument))
+    return prim
+
+
 def defvjp_argnum(prim: Primitive, fn: Callable) -> Primitive:
     """One reverse rule ``fn(i, g, ans, *args, **kw)`` for every argument position."""
     prim.vjps = ArgnumRules(fn)
