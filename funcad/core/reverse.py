@@ -65,7 +65,7 @@ class VJPTrace(Trace):
     # Unary ufuncs and operators and binary operators skip the general path's loop (``box``
     # still records). A value of ``None`` was released: ``box`` raises the escaped-value
     # error. A large argument that is a temporary may lend its buffer (``reuse``); the
-    # reference counts are read here, in the frame the calibration measured.
+    # reference counts are read on the way there, where the calibration measured them.
     def process1(self, prim, x, path=0):
         v = x._p
         if v is None:
@@ -100,12 +100,8 @@ class VJPTrace(Trace):
             return self.box(prim, None, (vx, vy), _NO_KWARGS, (x, y))
         if lower:
             return self.box(prim, prim(vx, vy), (vx, vy), _NO_KWARGS, (x, y))
-        if type(vx) is _ndarray and (vx.size >= INPLACE_SIZE or _calibrating) and vx is not vy:
-            r = reuse(self, prim, (x, y), [vx, vy], 0, getrefcount(x), getrefcount(vx), ("p2", 0))
-            if r is not None:
-                return self.box(prim, r[0], r[1], _NO_KWARGS, (x, y))
-        if type(vy) is _ndarray and (vy.size >= INPLACE_SIZE or _calibrating) and vx is not vy:
-            r = reuse(self, prim, (x, y), [vx, vy], 1, getrefcount(y), getrefcount(vy), ("p2", 1))
+        if (type(vx) is _ndarray or type(vy) is _ndarray) and vx is not vy:
+            r = _reuse_either(self, prim, (x, y), vx, vy)
             if r is not None:
                 return self.box(prim, r[0], r[1], _NO_KWARGS, (x, y))
         return self.box(prim, prim.impl(vx, vy), (vx, vy), _NO_KWARGS, (x, y))
@@ -177,7 +173,7 @@ def writable_temporary(a, refs: int) -> bool:
 # keep a ``Spent`` stand-in with the value's shape and dtype, which is all their rules read.
 # Whether a box is a temporary is told by its reference count, measured against a box the
 # calibration knows is one, on each path into ``process1`` and ``process2``.
-_temporary_refs: dict = {}     # (entry, path) -> reference count of a temporary box there
+_temporary_refs: dict = {}     # (entry, path) -> reference counts of a temporary box and its value
 _calibrating = False
 _calibration_seen: list = []
 
@@ -237,8 +233,8 @@ def reuse(trace, prim, boxes, vals, k, box_refs, value_refs, where):
             _calibration_seen.append((where, box_refs, value_refs))
         return None
     v = vals[k]
-    if (prim.into is None or trace.keep_values or box_refs != _temporary_refs.get(where)
-            or value_refs != _temporary_refs.get("value") or not _COUNTS_ARE_HOLDERS
+    if (prim.into is None or trace.keep_values or (box_refs, value_refs) != _temporary_refs.get(where)
+            or not _COUNTS_ARE_HOLDERS
             or not (v.flags.owndata and v.flags.writeable) or v.dtype.kind != "f"):
         return None
     # the consumer's rules must not read this argument, nor the producer's its answer
@@ -251,6 +247,16 @@ def reuse(trace, prim, boxes, vals, k, box_refs, value_refs, where):
     box._p = spent
     vals[k] = spent
     return ans, tuple(vals)
+
+
+def _reuse_either(trace, prim, boxes, vx, vy):
+    """``process2``'s ``reuse``: into the left operand's buffer, else the right one's."""
+    for k, v in enumerate((vx, vy)):
+        if type(v) is _ndarray and (v.size >= INPLACE_SIZE or _calibrating):
+            r = reuse(trace, prim, boxes, [vx, vy], k, getrefcount(boxes[k]), getrefcount(v), ("p2", k))
+            if r is not None:
+                return r
+    return None
 
 
 def calibrate(run_temporaries) -> None:
@@ -269,8 +275,7 @@ def calibrate(run_temporaries) -> None:
         _calibrating = False
     counts: dict = {}
     for where, box_refs, value_refs in _calibration_seen:
-        counts.setdefault(where, set()).add(box_refs)
-        counts.setdefault("value", set()).add(value_refs)
+        counts.setdefault(where, set()).add((box_refs, value_refs))
     _calibration_seen.clear()
     if counts and all(len(c) == 1 for c in counts.values()):
         _temporary_refs.update((w, c.pop()) for w, c in counts.items())
