@@ -419,6 +419,28 @@ def test_a_held_or_read_temporary_never_lends_its_buffer(monkeypatch):
     assert _spent(W2, x) == []
 
 
+def test_an_answer_is_written_into_an_operand_only_when_it_fits():
+    """A ufunc's ``into`` writes its answer into operand k only when broadcasting keeps that
+    operand's shape and dtype; otherwise it declines (None) and leaves every operand as it was."""
+    from funcad.rules.broadcast import broadcasts_into
+    from funcad.rules.registry import UFUNCS
+    add = UFUNCS[np.add]
+    m, row, f32 = np.ones((3, 4)), np.arange(4.0), np.ones(4, np.float32)
+    assert add.into([m, row], 0) is m
+    np.testing.assert_array_equal(m, np.ones((3, 4)) + np.arange(4.0))
+    assert add.into([f32, 1.5], 0) is f32 and f32.dtype == np.float32   # a Python float is weak
+    declined = [[np.ones((3, 1)), np.ones((1, 4))],     # the answer (3, 4) grows both
+                [np.ones(4), np.ones((3, 4))],          # fewer axes than the answer
+                [np.ones(4, np.float32), np.ones(4)]]   # a float64 answer
+    for vals in declined:
+        before = [np.copy(v) for v in vals]
+        assert add.into(vals, 0) is None
+        for v, b in zip(vals, before):
+            np.testing.assert_array_equal(v, b)
+    assert broadcasts_into((), (2, 3)) and broadcasts_into((1, 3), (2, 3)) and broadcasts_into((2, 3), (2, 3))
+    assert not broadcasts_into((2, 1), (1, 3)) and not broadcasts_into((2, 3), (3,)) and not broadcasts_into((4,), (2, 3))
+
+
 def test_the_reference_counts_of_temporaries_are_measured_once():
     """The calibration found one count per way into the trace (else reuse stays off)."""
     import sys

@@ -32,6 +32,12 @@ def ndim_of(x) -> int:
     return len(shape_of(x))
 
 
+def broadcasts_into(s: tuple, target: tuple) -> bool:
+    """Does shape ``s`` broadcast to ``target`` without growing it (no NumPy call: cheap)?"""
+    n = len(target) - len(s)
+    return n >= 0 and all(a == b or a == 1 for a, b in zip(s, target[n:]))
+
+
 def core_shape(x, n: int) -> tuple:
     """The trailing ``n`` axes of ``x``'s shape (the part a batched rule works on)."""
     s = shape_of(x)

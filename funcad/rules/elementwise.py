@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import Box
 from ..core.reverse import INPLACE_SIZE, writable_temporary
-from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
+from .broadcast import align, broadcasts_into, dtype_of, fit, ndim_of, shape_of, unbroadcast
 from .registry import UFUNCS, deflinear, defreads, primitive
 
 ONE = "one"
@@ -277,13 +277,14 @@ def _writer(uf):
     answer has that operand's shape and dtype (the same numbers as a fresh array)."""
     def into(vals, k):
         v = vals[k]
+        s = v.shape
         for a in vals:
             if not isinstance(a, _PLAIN_OPERANDS) or isinstance(a, bool):
                 return None
+            sa = getattr(a, "shape", ())
+            if sa != s and not broadcasts_into(sa, s):
+                return None
         if np.result_type(*vals) != v.dtype:
-            return None
-        if any(getattr(a, "shape", ()) != v.shape for a in vals) \
-                and np.broadcast_shapes(*(np.shape(a) for a in vals)) != v.shape:
             return None
         return uf(*vals, out=v)
     return into

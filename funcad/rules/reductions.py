@@ -94,8 +94,9 @@ def _reduce_extreme(np_fn, name):
     return p
 
 
-max_p = _reduce_extreme(np.max, "max")
-min_p = _reduce_extreme(np.min, "min")
+# np.max's own ufunc reduction, without its Python wrapper (like sum_p's np.add.reduce)
+max_p = _reduce_extreme(np.maximum.reduce, "max")
+min_p = _reduce_extreme(np.minimum.reduce, "min")
 
 
 # -- NumPy's signatures -----------------------------------------------------------------
