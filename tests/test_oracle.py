@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import find, settings
+from scipy import special
 
 import funcad
 from funcad.testing import GradcheckError, check_grads, gradcheck, gradgradcheck, optable, report
@@ -247,6 +248,26 @@ def test_crashing_rules_are_reported_and_missing_rules_raise():
     norule = funcad.primitive(lambda x: np.sin(x))
     with pytest.raises(NotImplementedError):
         check_grads(norule, (X,))
+
+
+def test_a_function_that_raises_outside_its_domain_is_checked_near_the_edge():
+    """A finite-difference step that leaves f's domain gives NaN there even when f raises
+    (cholesky of a matrix no longer positive definite, an SVD of NaNs), and is retried with
+    smaller or one-sided steps, as a NaN value is. A derivative that raises where f itself
+    is fine is still reported as a crash."""
+    near_singular = np.array([[1.0, 0.999], [0.999, 1.0]])      # steps of 0.1 leave the PD cone
+    check_grads(np.linalg.cholesky, (near_singular,), order=2)
+    check_grads(lambda x: np.linalg.svdvals(special.ndtri(x)), (np.array([[0.938]]),), order=2)
+    x0 = np.array([0.5])
+
+    def vjp_raises_off_x0(g, ans, x):
+        if not np.array_equal(x, x0):
+            raise FloatingPointError("this rule fails away from x0")
+        return g * np.cos(x)
+    crashes = _primitive(lambda x: np.sin(x), "sin_crashes_nearby", [vjp_raises_off_x0],
+                         [lambda t, ans, x: t * np.cos(x)])
+    msg = fails(lambda x: crashes(x) ** 2, (x0,), order=2, modes=("rev",))
+    assert "fails away from x0" in msg and "near the one checked" in msg
 
 
 def test_bad_usage():

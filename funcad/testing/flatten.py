@@ -203,10 +203,11 @@ class Flat:
                 for p in self.parts]
 
     # -- float64 evaluation at many points (finite differences) ---------------------------
-    def values(self, V: np.ndarray, fn: Callable | None = None) -> np.ndarray:
+    def values(self, V: np.ndarray, fn: Callable | None = None, rows: int | None = None) -> np.ndarray:
         """``fn`` (default ``g0``) at the points that are the columns of ``V`` (N, K),
-        in float64: returns (M, K). ``g0`` is called once on the whole batch when ``f``
-        broadcasts over a leading axis (probed once), else point by point."""
+        in float64: returns (M, K) (``rows``: M for ``fn``). ``g0`` is called once on the
+        whole batch when ``f`` broadcasts over a leading axis (probed once), else point by
+        point. A point outside ``f``'s domain gives NaN even where ``f`` raises (``_columns``)."""
         V = np.asarray(V, dtype=np.float64)
         if fn is None and self._batched is None:
             self._batched = self._probe()
@@ -225,12 +226,10 @@ class Flat:
                                                    equal_nan=True):
                     return Y
                 self._batched = False
-        return self._pointwise(fn or self.g0, V)
+        return self._pointwise(fn or self.g0, V, rows)
 
-    def _pointwise(self, fn: Callable, V: np.ndarray) -> np.ndarray:
-        cols = [np.asarray(value_of(fn(*self.split(V[:, k]))), dtype=np.float64)
-                for k in range(V.shape[1])]
-        return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
+    def _pointwise(self, fn: Callable, V: np.ndarray, rows: int | None = None) -> np.ndarray:
+        return _columns(fn, self.g0, self.split, V, self.m if rows is None else rows)
 
     def _batch_call(self, V):
         K = V.shape[1]
@@ -311,20 +310,46 @@ class Projected:
             return self.base.split(v, dtype, lead)
         return [np.asarray(v, dtype=dtype).reshape(lead + (self.N,))]
 
-    def values(self, V, fn=None):
+    def values(self, V, fn=None, rows=None):
         V = np.asarray(V, dtype=np.float64)
         if fn is None:
             X = V if self.U is None else self.base.x0[:, None] + self.U @ V
             Y = self.base.values(X)
             return Y if self.W is None else self.W @ Y
-        cols = [np.asarray(value_of(fn(*self.split(V[:, k]))), dtype=np.float64) for k in range(V.shape[1])]
-        return np.stack(cols, axis=1)
+        return _columns(fn, self.g0, self.split, V, self.m if rows is None else rows)
 
     def input_name(self, j: int) -> str:
         return self.base.input_name(j) if self.U is None else f"u{j}"
 
     def output_name(self, i: int) -> str:
         return self.base.output_name(i) if self.W is None else f"w{i}·out"
+
+
+def _columns(fn: Callable, g0: Callable, split: Callable, V: np.ndarray, rows: int) -> np.ndarray:
+    """``fn`` at each column of ``V`` (N, K), stacked in float64 (rows, K). A point where
+    ``fn`` raises gives NaN, as one where it returns NaN does, when ``f`` itself is undefined
+    there (``g0`` raises or is not finite): a finite-difference step left the domain, such as
+    ``cholesky`` of a matrix no longer positive definite, and is retried with smaller steps.
+    Where ``f`` is defined, a derivative that raises is the caller's to see."""
+    cols = []
+    for k in range(V.shape[1]):
+        x = split(V[:, k])
+        try:
+            cols.append(np.asarray(value_of(fn(*x)), dtype=np.float64))
+        except Exception:
+            if fn != g0 and _defined(g0, x):
+                raise
+            cols.append(np.full(rows, np.nan))
+    return np.stack(cols, axis=1) if cols else np.zeros((rows, 0))
+
+
+def _defined(g0: Callable, x: list) -> bool:
+    """Is ``f`` defined (finite, no error) at the point ``x``?"""
+    try:
+        with np.errstate(all="ignore"):
+            return bool(np.all(np.isfinite(value_of(g0(*x)))))
+    except Exception:
+        return False
 
 
 def _unit_columns(rng, n: int, r: int) -> np.ndarray:

@@ -149,7 +149,7 @@ def check_grads(f: Callable, args, order: int = 2, modes: Sequence[str] = ("fwd"
                 dtype_errors.append(problem)
         scale = max(float(np.max(np.abs(np.nan_to_num(a)), initial=0.0)) for a in ads.values())
         try:
-            fd = fdiff.jacobian(lambda V: prob.values(V, reference), prob.x0, M, scale=scale)
+            fd = fdiff.jacobian(lambda V: prob.values(V, reference, M), prob.x0, M, scale=scale)
         except Exception as e:
             if reference is None:       # f itself failed near the point: the caller's to see
                 raise
