@@ -100,8 +100,8 @@ def unbroadcast(c, target: tuple, nb: int):
     extra = len(core) - len(target)
     axes = tuple(range(-len(core), -len(target))) if extra else ()
     axes += tuple(i - len(target) for i, s in enumerate(target) if s == 1 and core[extra + i] != 1)
-    if axes:
-        c = sum_p(c, axes, len(core), False)
+    if axes:   # same rank: keepdims gives the target's shape, with no reshape after
+        c = sum_p(c, axes, len(core), not extra)
     if shape_of(c)[nb:] != target:
         c = reshape_p(c, target, len(core) - len(axes))
     return c
