@@ -14,6 +14,7 @@ from scipy import special
 
 import funcad
 from funcad.testing import GradcheckError, check_grads, gradcheck, gradgradcheck, optable, report
+from funcad.testing.flatten import Flat
 from funcad.testing.strategies import programs
 
 X = np.array([0.3, 0.7, 1.1])
@@ -167,6 +168,22 @@ def test_a_batch_the_probe_let_through_is_caught_at_its_first_non_finite_value()
         v = np.log(np.sin(np.cumsum(x, axis=0)))
         return v - v
     check_grads(f, (np.array([1.0]),), order=2)
+
+
+def test_a_function_that_sorts_over_the_batch_axis_is_evaluated_point_by_point():
+    """``np.sort(x, axis=0)`` sorts across a batch of points. On probe points that happen to
+    come in sorted order (1 chance in 6 for 3 points) the batch agreed with the single
+    calls, so finite differences came from sorted batches: a derivative of 0 where it is
+    -1, and funcad was reported wrong. The probe now also calls f on the points reversed.
+    Found by the thorough program search (seed 777)."""
+    f = lambda x0, x1: np.sort(x0 * x1, axis=0)
+    args = (np.array([-1.0]), np.array([0.25]))   # the search's point: sorted probe points
+    assert not Flat(f, args)._probe()
+    check_grads(f, args, order=2)
+    running_max = lambda x: np.maximum.accumulate(x * 3.0, axis=0)   # a probe on plain arrays
+    for x in (np.array([0.3]), np.array([-0.7]), np.array([5.0])):
+        assert not Flat(running_max, (x,))._probe()
+    assert Flat(lambda x: np.sort(x * 3.0, axis=-1), (np.array([0.3, -0.2]),))._probe()
 
 
 def test_an_error_estimate_of_zero_at_the_noise_floor_is_not_trusted():

@@ -242,8 +242,11 @@ class Flat:
         return Y
 
     def _probe(self) -> bool:
-        """Does ``f`` broadcast over a leading batch axis? Try a few points in one call and
-        compare with calling it on each; any error, warning or difference: no."""
+        """Does ``f`` broadcast over a leading batch axis? Try a few points in one call, and
+        the same points in reverse order in another, and compare with calling it on each;
+        any error, warning or difference: no. The second call catches an ``f`` that sorts
+        along axis 0 (``np.sort(x, axis=0)``, a running maximum): on points that happen to
+        come in sorted order it agrees with the single calls, and on the reversed ones not."""
         if self.N == 0:
             return False
         # As many points as no axis of any argument or result has, so that a batch axis
@@ -255,15 +258,14 @@ class Flat:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
-                batch = self._batch_call(V)
+                batches = (self._batch_call(V), self._batch_call(V[:, ::-1])[:, ::-1])
                 single = np.stack([np.asarray(self.g0(*self.split(V[:, k])), dtype=np.float64)
                                    for k in range(K)], axis=1)
         except Exception:
             return False
-        if batch.shape != single.shape:
-            return False
         scale = np.maximum(np.abs(single), np.max(np.abs(single), initial=0) * 1e-3)
-        return bool(np.all(np.abs(batch - single) <= 1e-12 * scale + 1e-300))
+        return all(b.shape == single.shape and bool(np.all(np.abs(b - single) <= 1e-12 * scale + 1e-300))
+                   for b in batches)
 
 
 class Projected:
