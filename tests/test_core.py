@@ -9,6 +9,7 @@ import pytest
 
 import funcad
 from funcad.func import grad, jacfwd, jacrev, jvp, vjp
+from funcad.rules.broadcast import SMALL_BROADCAST, broadcast_p
 
 
 def test_dual_sin_has_cos_tangent():
@@ -271,11 +272,28 @@ def test_the_collector_is_paused_inside_transforms_and_restored_after():
         gc.enable()
 
 
+def test_small_broadcasts_are_fresh_arrays_and_large_ones_views():
+    """A cotangent broadcast back over reduced axes (sum's VJP) is a fresh array up to
+    SMALL_BROADCAST elements, batch axes included (cheaper than NumPy's view), and a read-only
+    view above; the values, dtype and leading batch axes are the same either way."""
+    for n, view in ((SMALL_BROADCAST // 3, False), (SMALL_BROADCAST // 3 + 1, True)):
+        for g in (np.arange(3.0), np.arange(3, dtype=np.float32)):
+            b = broadcast_p(g, (n,), 0)       # () -> (n,), batch axis of 3 in front
+            assert b.shape == (3, n) and b.dtype == g.dtype
+            assert np.array_equal(b, np.broadcast_to(g[:, None], (3, n)))
+            assert np.shares_memory(b, g) == view and b.flags.writeable == (not view)
+    s = np.float64(2.5)                        # a NumPy scalar (an op on 0-d arrays gives one)
+    assert np.array_equal(broadcast_p(s, (4,), 0), np.full(4, 2.5))
+    with pytest.raises(ValueError):            # shapes that do not broadcast still refuse
+        broadcast_p(np.ones(3), (4,), 1)
+
+
 def test_results_are_writeable_arrays_even_from_unit_seeds_and_broadcasts():
     """grad's seed for a scalar output is a shared read-only one whose products are skipped,
     and sum's cotangent is a broadcast view: neither may reach the user as read-only."""
     x = np.array([1.0, 2.0, 3.0])
     cases = [grad(lambda z: np.sum(z))(x), grad(lambda z: z)(np.array(2.0)),
+             grad(lambda z: np.sum(z))(np.ones(SMALL_BROADCAST + 1)),     # a view, copied
              grad(lambda z: 2.0 * z)(np.array(2.0)), funcad.vjp(lambda z: np.sum(z), x)[1],
              grad(lambda z: np.sin(z))(np.array(0.0, dtype=np.float32))]
     for g in cases:
@@ -286,7 +304,7 @@ def test_results_are_writeable_arrays_even_from_unit_seeds_and_broadcasts():
     assert not np.shares_memory(g, v)
     cases[1][...] = 7.0                                  # mutating a result changes nothing else
     assert grad(lambda z: z)(np.array(2.0)) == 1.0
-    assert cases[4].dtype == np.float32 and cases[4] == 1.0
+    assert cases[5].dtype == np.float32 and cases[5] == 1.0
     # third derivatives with the unit shortcut agree with the closed form
     f = lambda z: np.sin(z) * np.exp(z)
     d3 = grad(grad(grad(f)))(np.array(0.7))
