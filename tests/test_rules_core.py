@@ -115,6 +115,19 @@ def test_max_ties_split_evenly():
     g = grad(lambda z: np.max(z))(np.array([1.0, 3.0, 3.0]))
     np.testing.assert_allclose(g, [0.0, 0.5, 0.5])
     np.testing.assert_allclose(jacfwd(lambda z: np.max(z))(np.array([1.0, 3.0, 3.0])), [0, 0.5, 0.5])
+    # along an axis, kept or not, with batched cotangents and in float32
+    X = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    w = np.array([2.0, 6.0])
+    want = w[:, None] * np.array([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    for keepdims in (False, True):
+        for dt in (np.float64, np.float32):
+            f = lambda z: np.sum(w.astype(dt) * np.min(-z, axis=1, keepdims=keepdims).ravel())
+            g = grad(f)(X.astype(dt))
+            assert g.dtype == dt
+            np.testing.assert_allclose(g, -want, rtol=1e-6)
+        J = jacrev(lambda z: np.max(z, axis=1, keepdims=keepdims))(X)
+        np.testing.assert_allclose(J, jacfwd(lambda z: np.max(z, axis=1, keepdims=keepdims))(X))
+        np.testing.assert_allclose(J.reshape(2, 2, 3)[[0, 1], [0, 1]], want / w[:, None])
 
 
 def test_methods_follow_functions():

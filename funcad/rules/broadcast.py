@@ -91,16 +91,21 @@ deflinear(broadcast_p,
           lambda g, ans, x, shape, ndim: unbroadcast(g, core_shape(x, ndim), ndim_of(g) - len(shape)))
 
 
+def keep_reduced(g, x, axis, nd, keepdims):
+    """A reduction's cotangent (or answer) with the reduced axes of ``x`` as 1s (keepdims),
+    ready to broadcast against ``x``'s core shape."""
+    if keepdims:
+        return g
+    kept = list(core_shape(x, nd))
+    for a in axis:
+        kept[a] = 1
+    return reshape_p(g, tuple(kept), nd - len(axis))
+
+
 def expand_reduced(g, x, axis, nd, keepdims):
     """A reduction's cotangent (or answer) broadcast back to ``x``'s core shape: sum's VJP,
     and the first step of every other reduction's."""
-    xs = core_shape(x, nd)
-    if not keepdims:
-        kept = list(xs)
-        for a in axis:
-            kept[a] = 1
-        g = reshape_p(g, tuple(kept), nd - len(axis))
-    return broadcast_p(g, xs, nd)
+    return broadcast_p(keep_reduced(g, x, axis, nd, keepdims), core_shape(x, nd), nd)
 
 
 deflinear(sum_p, lambda g, ans, x, axis, nd, keepdims: expand_reduced(g, x, axis, nd, keepdims))

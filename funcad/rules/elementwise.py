@@ -140,10 +140,13 @@ def _vjp(i, d):
     """Argument ``i``'s VJP rule from its partial ``d``: one closure per argument, so the
     backward pass makes few calls per node."""
     def vjp(g, ans, *args):
-        c = _times(g, d, ans, args, True)
         x = args[i]
-        if getattr(x, "shape", ()) != getattr(ans, "shape", ()):
-            c = unbroadcast(c, shape_of(x), ndim_of(g) - ndim_of(ans))
+        if getattr(x, "shape", ()) == getattr(ans, "shape", ()):
+            c = _times(g, d, ans, args, True)
+        elif d is NEG:   # the sign after the sum: negate the smaller array (``A - b``'s b)
+            c = -unbroadcast(g, shape_of(x), ndim_of(g) - ndim_of(ans))
+        else:
+            c = unbroadcast(_times(g, d, ans, args, True), shape_of(x), ndim_of(g) - ndim_of(ans))
         return c if getattr(ans, "dtype", _REAL).kind != "c" else real_if_real(c, x)
     return vjp
 

@@ -51,12 +51,19 @@ def fmax_first(x, y, cmp_eq):
     return (cmp_eq(xv, yv) | np.isnan(yv)).astype(_dtype(x, y), copy=False)
 
 
-def tie_split(x, m, axis):
-    """The max/min reduction's partial: 1 at the entries of ``x`` equal to the extreme ``m``
-    (reduced over ``axis``, kept with keepdims), divided by how many tie (torch's amax)."""
+def ties(x, m, axis):
+    """Where ``x`` equals its extreme ``m`` (reduced over ``axis``, kept with keepdims), as
+    booleans, and how many tie along ``axis`` (in ``x``'s dtype, kept)."""
     xv = value_of(x)
-    hit = (xv == value_of(m)).astype(xv.dtype)
-    return hit / np.add.reduce(hit, axis=axis, keepdims=True)
+    hit = xv == value_of(m)
+    return hit, np.add.reduce(hit, axis=axis, keepdims=True, dtype=xv.dtype)
+
+
+def tie_split(x, m, axis):
+    """The max/min reduction's partial: 1 at the entries of ``x`` equal to the extreme ``m``,
+    divided by how many tie (torch's amax)."""
+    hit, count = ties(x, m, axis)
+    return hit / count
 
 
 def power_dbase(x, y):

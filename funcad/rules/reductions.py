@@ -8,7 +8,8 @@ import numpy as np
 
 from ..core import value_of
 from . import kinks
-from .broadcast import broadcast_p, core_shape, expand_reduced, ndim_of, reshape_p, shape_of, sum_p
+from .broadcast import (broadcast_p, core_shape, expand_reduced, keep_reduced, ndim_of, reshape_p,
+                        shape_of, sum_p)
 from .elementwise import _scale, is_complex, where_p
 from .registry import deflinear, implements, primitive
 
@@ -83,12 +84,19 @@ prod_p.jvps = (lambda t, ans, x, axis, nd, keepdims:
 def _reduce_extreme(np_fn, name):
     p = primitive(lambda x, axis, ndim, keepdims: np_fn(x, axis=axis, keepdims=keepdims), name)
 
-    def weights(ans, x, axis, nd, keepdims):
-        m = value_of(ans) if keepdims else np.reshape(value_of(ans), kept_shape(shape_of(x), axis))
-        return kinks.tie_split(x, m, axis)
+    def extreme(ans, x, axis, keepdims):
+        return value_of(ans) if keepdims else np.reshape(value_of(ans), kept_shape(shape_of(x), axis))
 
-    p.vjps = (lambda g, ans, x, axis, nd, keepdims:
-              expand_reduced(g, x, axis, nd, keepdims) * weights(ans, x, axis, nd, keepdims),)
+    def weights(ans, x, axis, nd, keepdims):
+        return kinks.tie_split(x, extreme(ans, x, axis, keepdims), axis)
+
+    def vjp(g, ans, x, axis, nd, keepdims):
+        # g / count where x ties for the extreme: the division on the reduced (small)
+        # side, then one product with the booleans broadcasts it back to x's shape
+        hit, count = kinks.ties(x, extreme(ans, x, axis, keepdims), axis)
+        return keep_reduced(g, x, axis, nd, keepdims) / count * hit
+
+    p.vjps = (vjp,)
     p.jvps = (lambda t, ans, x, axis, nd, keepdims:
               sum_p(t * weights(ans, x, axis, nd, keepdims), axis, nd, keepdims),)
     return p
