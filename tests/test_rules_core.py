@@ -7,6 +7,7 @@ import pytest
 import funcad
 import funcad.numpy as fnp
 from funcad.func import grad, jacfwd, jacrev
+from funcad.rules.elementwise import SELECT_SIZE
 from funcad.testing import check_grads
 
 rng = np.random.default_rng(0)
@@ -109,6 +110,33 @@ def test_prod_with_zeros_is_exact():
     a = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.5]])
     check_grads(lambda z: np.prod(z, axis=1), (a,))
     check_grads(lambda z: np.prod(z), (np.array([0.0, 2.0, 3.0]),))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_large_masks_and_maximum_select_exactly(dtype):
+    """Above SELECT_SIZE a mask partial (np.where's, clip's VJP) is applied with bitwise
+    ANDs and maximum's partial is built without np.where: the same numbers as np.where,
+    +0.0 outside the mask, and an inf or NaN cotangent there does not leak."""
+    r = np.random.default_rng(7)
+    n = SELECT_SIZE + 5
+    a = r.standard_normal(n).astype(dtype)
+    a[:4] = 0.0                                          # ties of maximum(a, 0)
+    v = r.standard_normal(n).astype(dtype)
+    v[a <= 0][:3] = np.inf
+    v[np.flatnonzero(a <= 0)[3:5]] = [np.nan, -np.inf]
+    v[np.flatnonzero(a > 0)[:2]] = -0.0
+    _, pull = funcad.func.vjp(lambda z: np.where(z > 0, z, 0.0), a)
+    (g,) = pull(v)
+    want = np.where(a > 0, v, 0.0).astype(dtype)
+    assert g.dtype == dtype and np.array_equal(g, want) and np.array_equal(np.signbit(g), np.signbit(want))
+    _, pull = funcad.func.vjp(lambda z: np.clip(z, -0.5, 0.5), a)
+    np.testing.assert_array_equal(pull(v)[0], np.where((a >= -0.5) & (a <= 0.5), v, 0.0))
+    _, pull = funcad.func.vjp(lambda z: np.maximum(z, 0.0), a)
+    d = np.where(a > 0, 1.0, np.where(a == 0, 0.5, 0.0)).astype(dtype)
+    w = np.where(np.isfinite(v), v, 1.0).astype(dtype)
+    np.testing.assert_array_equal(pull(w)[0], w * d)
+    J = jacfwd(lambda z: np.where(z > 0, z, 0.0))(a[:70].repeat(60))    # a batched tangent
+    np.testing.assert_array_equal(np.diag(J), (a[:70].repeat(60) > 0).astype(dtype))
 
 
 def test_max_ties_split_evenly():

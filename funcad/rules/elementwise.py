@@ -117,6 +117,27 @@ def _into(g, d) -> bool:
 _multiply, _true_divide = np.multiply, np.true_divide
 
 
+_BITS = {np.dtype(t): np.dtype(u) for t, u in ((np.float64, np.uint64), (np.float32, np.uint32),
+                                               (np.float16, np.uint16))}
+SELECT_SIZE = 4096   # elements: below this np.where costs no more
+
+
+def select(c, v):
+    """``where(c, v, 0)``: a mask partial applied, so an inf or NaN of ``v`` outside ``c``
+    does not leak. ``np.where`` branches per entry and on a mask without pattern (relu's
+    ``x > 0``) mispredicts half the time: 3.6 ms for a million entries. For a large real
+    float array the same bits come from an AND with ``c`` spread to all-ones words (0.6 ms),
+    +0.0 outside ``c`` as where gives."""
+    u = _BITS.get(getattr(v, "dtype", None))
+    if (u is not None and type(v) is np.ndarray and v.size >= SELECT_SIZE and type(c) is np.ndarray
+            and c.dtype == np.bool_ and broadcasts_into(c.shape, v.shape)):
+        m = (c if c.shape == v.shape else np.broadcast_to(c, v.shape)).astype(u)
+        np.negative(m, out=m)                      # True -> all ones
+        np.bitwise_and(m, v.view(u), out=m)
+        return m.view(v.dtype)
+    return where_p(c, v, 0)
+
+
 def _zeros(v, ans, x):
     """The derivative of a piecewise-constant function: zeros shaped like ``v`` (as torch)."""
     return np.zeros(shape_of(v), dtype_of(v))
@@ -130,7 +151,7 @@ def _times(v, d, ans, args, conj: bool):
     if d is NEG:
         return -v
     if type(d) is mask:
-        return where_p(d.fn(ans, *args), v, 0)
+        return select(d.fn(ans, *args), v)
     if type(d) is over:   # the partial goes straight into the call: _into counts on that
         return _divide(v, d.fn(ans, *args)) if conj else v / d.fn(ans, *args)
     return _scale(v, d(ans, *args)) if conj else v * d(ans, *args)
