@@ -160,6 +160,23 @@ def test_norm_at_zero_is_zero(f):
     assert np.array_equal(funcad.jacfwd(f)(z), z)
 
 
+@pytest.mark.parametrize("ord", [2, 1, 3, np.inf])
+def test_norm_rows_with_a_zero_row(ord):
+    """Norms along an axis, one of them 0: that row's derivative is 0 (kinks.py) and the
+    others' are those of each row alone, in both modes and (ord 2) to second order."""
+    M = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, -2.0]])
+    f = lambda m: np.sum(np.linalg.norm(m, ord, axis=1) * np.array([1.0, 2.0, 3.0]))
+    want = np.array([w * funcad.grad(lambda r: np.linalg.norm(r, ord))(row) for w, row in zip([1.0, 2.0, 3.0], M)])
+    assert not want[1].any()
+    np.testing.assert_allclose(funcad.grad(f)(M), want, rtol=1e-14)
+    np.testing.assert_allclose(funcad.jacfwd(f)(M), want, rtol=1e-14)
+    if ord == 2:
+        H = funcad.func.hessian(f)(M)
+        assert not H[1].any() and not H[:, :, 1].any()
+        np.testing.assert_allclose(H[0, :, 0], funcad.func.hessian(lambda r: np.linalg.norm(r))(M[0]), rtol=1e-14)
+        check(f, M + np.array([[0.0, 0.0], [0.5, 0.5], [0.0, 0.0]]), order=2)
+
+
 def test_norm_ord_below_one_zero_entry():
     x = np.array([0.0, 1.0, 2.0])
     g = funcad.grad(lambda x: np.linalg.norm(x, 0.5))(x)

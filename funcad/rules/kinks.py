@@ -93,15 +93,17 @@ def power_dexponent(ans, x, y):
 
 
 def vector_norm_partial(x, n, ord, axis):
-    """d||x||_ord / dx, given the norm ``n`` broadcast to ``x``'s shape (torch's
-    linalg.vector_norm backward): 0 where the norm is 0; for ``ord < 1`` also 0 at entries
-    equal to 0; ``ord = +-inf`` splits evenly among the entries tied for the extreme
-    ``abs(x)``. For complex ``x`` it is ``df/dRe + i df/dIm``. Written in funcad's own
-    operations (with "safe" denominators), so it differentiates again."""
+    """d||x||_ord / dx, given the norm ``n`` with the reduced axes kept (it broadcasts
+    against ``x``; torch's linalg.vector_norm backward): 0 where the norm is 0; for
+    ``ord < 1`` also 0 at entries equal to 0; ``ord = +-inf`` splits evenly among the
+    entries tied for the extreme ``abs(x)``. For complex ``x`` it is ``df/dRe + i df/dIm``.
+    Written in funcad's own operations (with "safe" denominators), so it differentiates
+    again. The tests on ``n`` cost a pass over the norms, not over ``x``."""
     nz = value_of(n) == 0
     ns = where_p(nz, 1, n)
     if ord == 2:
-        return where_p(nz, 0, x / ns)
+        q = x / ns
+        return where_p(nz, 0, q) if np.any(nz) else q   # no zero norm: the selection is q
     ax = absolute(x)
     xz = value_of(ax) == 0
     axs = where_p(xz, 1, ax)

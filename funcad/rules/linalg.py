@@ -64,7 +64,8 @@ import scipy.linalg as sla
 
 from ..core import value_of
 from . import kinks
-from .broadcast import align, broadcast_p, dtype_of, fit, ndim_of, reshape_p, shape_of, sum_p, unbroadcast
+from .broadcast import (align, broadcast_p, dtype_of, fit, keep_reduced, ndim_of, reshape_p, shape_of, sum_p,
+                        unbroadcast)
 from .contractions import dot, matmul_p, mH, mT, outer as _outer
 from .elementwise import conj_p, is_complex, where_p
 from .indexing import getitem, getitem_p, untake_p
@@ -1066,14 +1067,15 @@ vnorm_p = primitive(_vnorm_impl, "vector_norm")
 
 
 def _vnorm_partial(ans, x, ord, axis, keepdims):
-    n = expand_reduced(ans, x, axis, ndim_of(x), keepdims)
+    # the norm with its reduced axes kept: its tests and safe divisor stay on the small side
+    n = keep_reduced(ans, x, axis, ndim_of(x), keepdims)
     return kinks.vector_norm_partial(x, n, ord, axis)
 
 
 def _vnorm_vjp(g, ans, x, ord=2, axis=(), keepdims=False):
     if ord == 0:
         return None
-    return expand_reduced(g, x, axis, ndim_of(x), keepdims) * _vnorm_partial(ans, x, ord, axis, keepdims)
+    return keep_reduced(g, x, axis, ndim_of(x), keepdims) * _vnorm_partial(ans, x, ord, axis, keepdims)
 
 
 def _vnorm_jvp(t, ans, x, ord=2, axis=(), keepdims=False):
