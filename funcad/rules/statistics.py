@@ -28,15 +28,16 @@ import math
 import numpy as np
 
 from ..core import Box, value_of
-from .broadcast import dtype_of, ndim_of, shape_of
+from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
 from .contractions import dot, matmul
-from .elementwise import conj_p, defelementwise, is_complex, where_p
+from .elementwise import conj_p, defelementwise, is_complex, real_if_real, where_p
 from .indexing import getitem
 from .nondiff import zero_derivative
 from .reductions import _check_out, max as _max, mean as _mean, min as _min, norm_axis
 from .reductions import prod as _prod, sum as _sum
 from .registry import implements, primitive
-from .shape import astype, atleast_2d, concatenate, pad_axis_p, reshape, transpose
+from .manipulation import flip_p
+from .shape import astype, atleast_2d, concatenate, pad_axis_p, reshape, slice_axis_p, transpose
 from .sorting import sort
 from .ufuncs import arctan2, clip, imag, real, remainder, sqrt
 
@@ -380,9 +381,55 @@ def _flip(x):
     return getitem(x, idx) if isinstance(x, Box) else np.asarray(x)[idx]
 
 
+def _conv1(a, v):
+    """The full 1-d convolution along the last axis (``np.convolve``); leading (batch)
+    axes of either operand broadcast, each row one ``np.convolve``."""
+    a, v = np.asarray(a), np.asarray(v)
+    if a.ndim == 1 and v.ndim == 1:
+        return np.convolve(a, v)
+    lead = np.broadcast_shapes(a.shape[:-1], v.shape[:-1])
+    a, v = np.broadcast_to(a, lead + a.shape[-1:]), np.broadcast_to(v, lead + v.shape[-1:])
+    out = np.empty(lead + (a.shape[-1] + v.shape[-1] - 1,), np.result_type(a, v))
+    for i in np.ndindex(lead):
+        out[i] = np.convolve(a[i], v[i])
+    return out
+
+
+conv1_p = primitive(_conv1, "convolve")
+
+
+def _conv1_vjp(i):
+    """Argument ``i``'s VJP: the cotangent correlated with the other operand (conjugated),
+    ``g * flip(conj(y))`` cropped to the argument's length; the same cost as the forward
+    convolution, where a gather of sliding windows would hold (n + m - 1) x m values."""
+    def vjp(g, ans, a, v):
+        x, y = (a, v) if i == 0 else (v, a)
+        n, m = shape_of(x)[-1], shape_of(y)[-1]
+        c = conv1_p(g, flip_p(conj_p(y) if is_complex(y) else y, (-1,)))
+        c = slice_axis_p(c, -1, m - 1, m - 1 + n)
+        return real_if_real(unbroadcast(c, shape_of(x), ndim_of(g) - ndim_of(ans)), x)
+    return vjp
+
+
+def _conv1_jvp(i):
+    """Argument ``i``'s JVP: the convolution with its tangent in place (bilinear); the
+    tangent's batch axes go in front of the answer's leading axes."""
+    def jvp(t, ans, a, v):
+        t, nb = align(t, (a, v)[i], ans)
+        return fit(conv1_p(t, v) if i == 0 else conv1_p(a, t), ans, nb)
+    return jvp
+
+
+conv1_p.vjps = (_conv1_vjp(0), _conv1_vjp(1))
+conv1_p.jvps = (_conv1_jvp(0), _conv1_jvp(1))
+
+
 def _conv_full(a, v):
-    """The full n-d convolution of ``a`` and ``v`` (same rank): a matrix-vector product of
-    the sliding windows of the (zero-padded) larger operand with the flipped smaller one."""
+    """The full n-d convolution of ``a`` and ``v`` (same rank). In 1-d it is ``conv1_p``;
+    in more dimensions, a matrix-vector product of the sliding windows of the
+    (zero-padded) larger operand with the flipped smaller one."""
+    if ndim_of(a) == 1:
+        return conv1_p(a, v)
     if math.prod(shape_of(a)) < math.prod(shape_of(v)):
         a, v = v, a
     sa, sv = shape_of(a), shape_of(v)
