@@ -213,6 +213,30 @@ def test_indexing(f):
     check_grads(f, (rng.uniform(0.5, 1.5, (3, 3)),))
 
 
+def test_a_loop_over_rows_adds_each_cotangent_in_place(monkeypatch):
+    """getitem's cotangents are summed in place where they belong: a loop over n rows of a
+    traced matrix builds one dense cotangent, not a matrix of zeros per row (linear in n,
+    not quadratic). Scalar entries, repeated fancy indices, batched pulls and second
+    derivatives keep their values."""
+    import funcad.rules.indexing as ix
+    built = []
+    real = ix._untake
+    counting = lambda *a: built.append(1) or real(*a)   # every dense build of a cotangent
+    monkeypatch.setattr(ix, "_untake", counting)
+    monkeypatch.setattr(ix.untake_p, "impl", counting)
+    X = rng.normal(size=(300, 4))
+    g = grad(lambda a: sum(np.sum(np.sin(row)) * k for k, row in enumerate(a)))(X)
+    np.testing.assert_allclose(g, np.cos(X) * np.arange(300.0)[:, None], rtol=1e-14)
+    assert len(built) == 1
+    x = rng.normal(size=50)
+    f = lambda v: sum(v[i] ** 2 for i in range(0, 50, 5)) + np.sum(v[np.array([3, 3, 7])] ** 3) + v[::2].sum()
+    check_grads(f, (x,), order=2)
+    np.testing.assert_allclose(jacrev(lambda v: np.stack([v[i] * v[i + 1] for i in range(49)]))(x),
+                               jacfwd(lambda v: np.stack([v[i] * v[i + 1] for i in range(49)]))(x), rtol=1e-14)
+    x32 = x.astype(np.float32)
+    assert grad(lambda v: sum(v[i] for i in range(10)) + v[0] * 2)(x32).dtype == np.float32
+
+
 def test_advanced_index_not_adjacent():
     f = lambda z: z[[0, 1], :, [1, 0]]
     check_grads(f, (rng.uniform(0.5, 1.5, (2, 3, 2)),))

@@ -6,11 +6,12 @@ are its parents) and unboxed, and its answer: exactly what the VJP rules need, i
 240 bytes per node (a long graph's cost per node depends on how much of it stays in
 cache). Creation order is a topological order, so the backward pass is one explicit loop
 over the tape in reverse (no recursion: a million-node chain is fine). Cotangents live on
-the nodes while the pass runs (``None`` is a symbolic zero); a cotangent may carry leading
-batch axes, so all rows of a Jacobian are pulled in one sweep. When the forward pass ends
-the trace hands its tape to the caller, so no reference cycle keeps the graph (or the
-user's arrays) alive. A large temporary that no rule reads lends its buffer to the next
-answer, as in NumPy's own evaluation (``reuse``); its node keeps a ``Spent`` stand-in.
+the nodes while the pass runs (``None`` is a symbolic zero, a :class:`Deferred` one is built
+only when summed or read); a cotangent may carry leading batch axes, so all rows of a
+Jacobian are pulled in one sweep. When the forward pass ends the trace hands its tape to
+the caller, so no reference cycle keeps the graph (or the user's arrays) alive. A large
+temporary that no rule reads lends its buffer to the next answer, as in NumPy's own
+evaluation (``reuse``); its node keeps a ``Spent`` stand-in.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .forward import add_tangents
 from .trace import _NO_KWARGS, Box, Primitive, Trace
 
 __all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError", "writable_temporary", "Spent",
-           "calibrate"]
+           "calibrate", "Deferred"]
 
 
 class EscapedTraceError(RuntimeError):
@@ -157,11 +158,12 @@ _COUNTS_ARE_HOLDERS = (sys.implementation.name == "cpython" and sys.version_info
                        and getattr(sys, "_is_gil_enabled", lambda: True)())
 
 
-def writable_temporary(a, refs: int) -> bool:
-    """Whether ``a`` is a large array held by nothing but the caller's ``refs`` known
-    references, owning its memory and writeable: a temporary the caller may write its next
-    result into (a fresh 8 MB result costs more in page faults than an addition)."""
-    return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= INPLACE_SIZE
+def writable_temporary(a, refs: int, least: int = INPLACE_SIZE) -> bool:
+    """Whether ``a`` is an array of ``least`` elements or more held by nothing but the
+    caller's ``refs`` known references, owning its memory and writeable: a temporary the
+    caller may write its next result into (a fresh 8 MB result costs more in page faults
+    than an addition)."""
+    return (type(a) is _ndarray and _COUNTS_ARE_HOLDERS and a.size >= least
             and getrefcount(a) == refs + 2 and a.flags.owndata and a.flags.writeable)
 
 
@@ -281,11 +283,41 @@ def calibrate(run_temporaries) -> None:
         _temporary_refs.update((w, c.pop()) for w, c in counts.items())
 
 
+class Deferred:
+    """A cotangent a VJP rule leaves unbuilt: ``build(*parts)`` builds it, and
+    ``add(buf, *parts)`` adds it into an array this pass owns, in place, and says whether
+    it could. A gather's VJP gives one (``x[i]``'s cotangent is ``g`` placed at ``i``), so
+    that a loop over the rows of a traced matrix adds each row's cotangent where it
+    belongs, not a matrix of zeros per row: linear in the rows, not quadratic."""
+
+    __slots__ = ("build", "add", "parts")
+
+    def __init__(self, build, add, *parts):
+        self.build, self.add, self.parts = build, add, parts
+
+    def dense(self):
+        return self.build(*self.parts)
+
+    def add_into(self, buf) -> bool:
+        return self.add(buf, *self.parts)
+
+
 def _accumulate(pg, c):
     """A node's cotangent ``pg`` plus a contribution ``c``, written into whichever of the
     two is a temporary of this pass (``pg``: held by the node's slot, the caller's name and
     ours; ``c``: the last two), as NumPy elides temporaries in ``a + b + c``. The sum is the
-    same either way: addition commutes."""
+    same either way: addition commutes. A deferred ``pg`` is built first (a new array of
+    this pass's own), and a deferred ``c`` is added into it in place where it can be."""
+    if c.__class__ is Deferred or pg.__class__ is Deferred:
+        if pg.__class__ is Deferred:
+            pg, owned = pg.dense(), True
+        else:   # any size: the alternative is a new array the size of pg
+            owned = writable_temporary(pg, 3, 0)
+        if c.__class__ is Deferred:
+            if owned and c.add_into(pg):
+                return pg
+            c = c.dense()
+        return add_tangents(pg, c)
     if type(pg) is _ndarray and pg.size >= INPLACE_SIZE and type(c) is _ndarray \
             and pg.shape == c.shape and pg.dtype == c.dtype:
         if writable_temporary(pg, 3):
@@ -315,10 +347,13 @@ def backward(tape: list, seeds, inputs, release: bool = False):
             keep.add(id(node))
             if g is not None:
                 node._g = add_tangents(node._g, g)
+    deferred = Deferred   # a local: the loop's one check for a deferred cotangent
     for node in reversed(tape):
         g = node._g
         if g is not None:
             node._g = None
+            if g.__class__ is deferred:
+                g = g.dense()
             prim = node.prim
             vjps = prim.vjps
             args = node.args
@@ -342,6 +377,7 @@ def backward(tape: list, seeds, inputs, release: bool = False):
             node.args = node._p = None
     out = []
     for x in inputs:
-        out.append(x._g)
+        g = x._g
+        out.append(g.dense() if g.__class__ is Deferred else g)
         x._g = None
     return out

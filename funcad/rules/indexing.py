@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Box, value_of
+from ..core.reverse import Deferred
 from .broadcast import ndim_of, shape_of
 from .registry import deflinear, primitive
 
@@ -63,23 +64,48 @@ def _getitem(x, idx, nd):
     return out
 
 
-def _untake(g, idx, shape, out_nd):
-    nb = np.ndim(g) - out_nd
-    lead = np.shape(g)[:nb]
-    out = np.zeros(lead + shape, dtype=np.result_type(g))
+def _place(out, g, idx, nb: int, add: bool):
+    """Write (``add``: add) ``g`` at ``idx`` of ``out``, whose first ``nb`` axes are batch
+    axes; repeated advanced indices accumulate."""
     k, split = _advanced(idx)
     if split and nb:
         g = np.moveaxis(g, tuple(range(nb, nb + k)), tuple(range(k)))
     if k:
         np.add.at(out, (Ellipsis, *idx), g)
+    elif add:
+        out[(Ellipsis, *idx)] += g
     else:
         out[(Ellipsis, *idx)] = g
     return out
 
 
+def _untake(g, idx, shape, out_nd):
+    nb = np.ndim(g) - out_nd
+    out = np.zeros(np.shape(g)[:nb] + shape, dtype=np.result_type(g))
+    return _place(out, g, idx, nb, False)
+
+
+def _add_placed(buf, g, idx, shape, out_nd) -> bool:
+    """Add ``g`` at ``idx`` into ``buf`` (getitem's deferred cotangent summed with the other
+    contributions to the same array, such as the other rows of a loop over a matrix): in
+    place, touching ``idx`` only."""
+    nb = np.ndim(g) - out_nd
+    if buf.shape != np.shape(g)[:nb] + shape or np.result_type(buf, g) != buf.dtype:
+        return False
+    _place(buf, g, idx, nb, True)
+    return True
+
+
+def _getitem_vjp(g, ans, x, idx, nd):
+    shape, out_nd = shape_of(x)[ndim_of(x) - nd:], ndim_of(ans) - (ndim_of(x) - nd)
+    if isinstance(g, (np.ndarray, np.generic)):   # plain (first order): placed when summed
+        return Deferred(_untake, _add_placed, g, idx, shape, out_nd)
+    return untake_p(g, idx, shape, out_nd)
+
+
 getitem_p = primitive(_getitem, "getitem")
 untake_p = primitive(_untake, "untake")
-deflinear(getitem_p, lambda g, ans, x, idx, nd: untake_p(g, idx, shape_of(x)[ndim_of(x) - nd:], ndim_of(ans) - (ndim_of(x) - nd)))
+deflinear(getitem_p, _getitem_vjp)
 deflinear(untake_p, lambda g, ans, x, idx, shape, out_nd: getitem_p(g, idx, len(shape)))
 
 
