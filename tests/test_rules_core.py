@@ -235,6 +235,17 @@ def test_a_loop_over_rows_adds_each_cotangent_in_place(monkeypatch):
                                jacfwd(lambda v: np.stack([v[i] * v[i + 1] for i in range(49)]))(x), rtol=1e-14)
     x32 = x.astype(np.float32)
     assert grad(lambda v: sum(v[i] for i in range(10)) + v[0] * 2)(x32).dtype == np.float32
+    # the pieces of np.split (one-axis slices) too
+    import funcad.rules.shape as sh
+    built.clear()
+    real_pad = sh._pad_axis
+    counting_pad = lambda *a: built.append(1) or real_pad(*a)
+    monkeypatch.setattr(sh, "_pad_axis", counting_pad)
+    monkeypatch.setattr(sh.pad_axis_p, "impl", counting_pad)
+    g = grad(lambda a: sum(np.sum(p ** 2) * k for k, p in enumerate(np.split(a, 60, axis=1))))(X[:, :1].repeat(60, 1))
+    np.testing.assert_allclose(g, 2 * X[:, :1] * np.arange(60.0), rtol=1e-14)
+    assert len(built) == 1
+    check_grads(lambda v: np.diff(v) ** 2 + v[1:] * v[:-1], (x[:6],), order=2)
 
 
 def test_advanced_index_not_adjacent():
