@@ -188,6 +188,21 @@ def test_polyval():
     check(lambda p, x: fnp.polyval(p, x), FP, np.array(0.7))
 
 
+def test_trapezoid():
+    """NumPy's trapezoidal rule, differentiable in y, x (1-d or full) and dx, along any axis."""
+    y = rng.normal(size=(3, 5))
+    x1 = np.cumsum(rng.uniform(0.1, 1.0, 5))
+    x2 = np.cumsum(rng.uniform(0.1, 1.0, (3, 5)), axis=1)
+    check(lambda y: np.trapezoid(y), y)
+    check(lambda y, x: np.trapezoid(y, x), y, x1)
+    check(lambda y, x: np.trapezoid(y, x), y, x2)
+    check(lambda y, x: np.trapezoid(y, x, axis=0), y, np.cumsum(rng.uniform(0.1, 1.0, (3, 5)), axis=0))
+    check(lambda y, d: np.trapezoid(y, dx=d, axis=0), y, np.array(0.4))
+    check(lambda x: np.trapezoid(np.sin(x), x), x1)
+    g = funcad.func.grad(lambda x: np.trapezoid(x ** 2, dx=0.5))(np.arange(4.0))
+    np.testing.assert_allclose(g, 0.5 * np.array([0.0, 2.0, 4.0, 3.0]))   # 0.5 * x * (1, 2, 2, 1)
+
+
 # -- convolution -------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 @pytest.mark.parametrize("n,m", [(5, 3), (2, 4), (4, 4), (1, 3)])

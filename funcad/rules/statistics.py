@@ -36,7 +36,7 @@ from .nondiff import zero_derivative
 from .reductions import _check_out, max as _max, mean as _mean, min as _min, norm_axis
 from .reductions import prod as _prod, sum as _sum
 from .registry import implements, primitive
-from .manipulation import flip_p
+from .manipulation import _axis, diff, flip_p
 from .shape import astype, atleast_2d, concatenate, pad_axis_p, reshape, slice_axis_p, transpose
 from .sorting import sort
 from .ufuncs import arctan2, clip, imag, real, remainder, sqrt
@@ -322,6 +322,27 @@ def corrcoef(x, y=None, rowvar=True, bias=_NOVALUE, ddof=_NOVALUE, *, dtype=None
 
 
 # -- interpolation and polynomials -------------------------------------------------------------
+@implements(np.trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """``np.trapezoid``: the trapezoidal rule along ``axis``, NumPy's own formula,
+    differentiable in ``y``, ``x`` and ``dx``."""
+    nd = ndim_of(y)
+    ax = _axis(axis, nd)
+    if x is None:
+        d = dx
+    elif ndim_of(x) == 1:
+        d = diff(x)
+        shape = [1] * nd
+        shape[ax] = shape_of(d)[0]
+        d = reshape(d, tuple(shape))
+    else:
+        d = diff(x, axis=axis)
+    n = shape_of(y)[ax]
+    upper = getitem(y, tuple(slice(1, None) if k == ax + nd else slice(None) for k in range(nd)))
+    lower = getitem(y, tuple(slice(None, n - 1) if k == ax + nd else slice(None) for k in range(nd)))
+    return _sum(d * (upper + lower) / 2.0, axis=ax)
+
+
 @implements(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None):
     """``np.interp``: piecewise linear, differentiable in ``x``, ``fp``, ``left``/``right``
