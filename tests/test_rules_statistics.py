@@ -141,6 +141,22 @@ def test_median_derivative_splits_middle_pair():
     assert np.array_equal(g, [0.0, 0.0, 0.5, 0.5])
 
 
+def test_order_statistics_by_partition_match_the_sort():
+    """A few quantiles of values that do not tie are found with np.argpartition (O(n));
+    many quantiles, NaNs or ties sort the axis. Both give the same numbers and derivatives,
+    and a tie still gives its derivative to the entry first in sorted (stable) order."""
+    x = rng.normal(size=(4, 301))
+    qs = np.linspace(0.05, 0.95, 10)                 # 20 positions: sorted
+    J = funcad.func.jacrev(lambda z: np.quantile(z, qs, axis=1))(x)
+    for i, q in enumerate(qs[[0, 4, 9]]):           # 2 positions each: partitioned
+        Jq = funcad.func.jacrev(lambda z: np.quantile(z, q, axis=1))(x)
+        np.testing.assert_allclose(Jq, J[[0, 4, 9][i]], rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(funcad.grad(np.median)(np.array([3.0, 1.0, 3.0, 2.0, 3.0])),
+                                  [1.0, 0.0, 0.0, 0.0, 0.0])
+    xn = np.array([2.0, np.nan, 1.0])
+    assert np.isnan(funcad.func.grad_and_value(np.median)(xn)[1])
+
+
 # -- covariance -------------------------------------------------------------------------------
 def test_cov():
     check(np.cov, X)

@@ -36,7 +36,7 @@ from .nondiff import zero_derivative
 from .reductions import _check_out, max as _max, mean as _mean, min as _min, norm_axis
 from .reductions import prod as _prod, sum as _sum
 from .registry import implements, primitive
-from .manipulation import _axis, diff, flip_p
+from .manipulation import _axis, diff, flip_p, take_along_axis
 from .shape import astype, atleast_2d, concatenate, pad_axis_p, reshape, slice_axis_p, transpose
 from .sorting import sort
 from .ufuncs import arctan2, clip, imag, real, remainder, sqrt
@@ -135,6 +135,22 @@ def ptp(a, axis=None, out=None, keepdims=_NOVALUE):
 _QMETHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+def _order_values(x, lo, hi):
+    """The order statistics of ``x`` along its last axis at the positions ``lo`` and ``hi``:
+    a (traced) array holding them, and where ``lo`` and ``hi`` are in it. When a few
+    positions are asked for and none of their values ties, ``np.argpartition`` finds
+    their entries in O(n) and the derivative is a gather's; otherwise the whole axis is
+    sorted (stably: tied entries take the derivative in sorted order, as torch's sort)."""
+    xv = value_of(x)
+    k = np.unique(np.concatenate([lo.ravel(), hi.ravel()]))
+    if k.size <= 8 and not np.isnan(xv).any():
+        idx = np.take(np.argpartition(xv, k, axis=-1), k, axis=-1)
+        vals = np.take_along_axis(xv, idx, axis=-1)
+        if ((xv[..., None, :] == vals[..., :, None]).sum(axis=-1) == 1).all():
+            return take_along_axis(x, idx, axis=-1), np.searchsorted(k, lo), np.searchsorted(k, hi)
+    return sort(x, axis=-1), lo, hi
+
+
 def _order_statistic(a, q, axis, method: str, keepdims: bool, scale: float):
     """NumPy's quantile of ``a`` at ``q / scale`` along ``axis``: the sorted values gathered at
     the order statistics around ``q * (n - 1)`` and interpolated between them. ``method``
@@ -160,7 +176,6 @@ def _order_statistic(a, q, axis, method: str, keepdims: bool, scale: float):
     x = reshape(x, rest + (n,))
     if dtype_of(x) != dt:
         x = astype(x, dt)
-    s = sort(x, axis=-1)
 
     v = (n - 1) * qv
     lo = np.floor(v)
@@ -175,13 +190,14 @@ def _order_statistic(a, q, axis, method: str, keepdims: bool, scale: float):
         gamma = (v - lo) if method == "linear" else np.where(v % 1 == 0, 0.0, 0.5)
     lo = np.clip(lo, 0, n - 1).astype(np.intp)
     hi = np.clip(hi, 0, n - 1).astype(np.intp)
-    s_lo = getitem(s, (Ellipsis, lo))
+    s, at_lo, at_hi = _order_values(x, lo, hi)
+    s_lo = getitem(s, (Ellipsis, at_lo))
     if method == "median":
-        res = s_lo if int(lo) == int(hi) else (s_lo + getitem(s, (Ellipsis, hi))) / 2
+        res = s_lo if int(lo) == int(hi) else (s_lo + getitem(s, (Ellipsis, at_hi))) / 2
     elif gamma is None:
         res = s_lo
     else:
-        s_hi = getitem(s, (Ellipsis, hi))
+        s_hi = getitem(s, (Ellipsis, at_hi))
         diff = s_hi - s_lo
         g = gamma.astype(dt)
         if method == "linear" and isinstance(q, Box):   # q's derivative: the segment's slope
