@@ -25,7 +25,7 @@ from .forward import add_tangents
 from .trace import _NO_KWARGS, Box, Primitive, Trace
 
 __all__ = ["Node", "VJPTrace", "backward", "EscapedTraceError", "writable_temporary", "Spent",
-           "calibrate", "Deferred"]
+           "calibrate", "Deferred", "defer"]
 
 
 class EscapedTraceError(RuntimeError):
@@ -284,22 +284,33 @@ def calibrate(run_temporaries) -> None:
 
 
 class Deferred:
-    """A cotangent a VJP rule leaves unbuilt: ``build(*parts)`` builds it, and
-    ``add(buf, *parts)`` adds it into an array this pass owns, in place, and says whether
-    it could. A gather's VJP gives one (``x[i]``'s cotangent is ``g`` placed at ``i``), so
-    that a loop over the rows of a traced matrix adds each row's cotangent where it
-    belongs, not a matrix of zeros per row: linear in the rows, not quadratic."""
+    """A cotangent a VJP rule leaves unbuilt: ``build(g, *parts)`` builds it, and
+    ``add(buf, g, *parts)`` adds it into an array this pass owns, in place, and says whether
+    it could (``buf``'s dtype already holds the sum: checked here). A gather's VJP gives
+    one (``x[i]``'s cotangent is ``g`` placed at ``i``), so that a loop over the rows of a
+    traced matrix adds each row's cotangent where it belongs, not a matrix of zeros per
+    row: linear in the rows, not quadratic."""
 
-    __slots__ = ("build", "add", "parts")
+    __slots__ = ("build", "add", "g", "parts")
 
-    def __init__(self, build, add, *parts):
-        self.build, self.add, self.parts = build, add, parts
+    def __init__(self, build, add, g, *parts):
+        self.build, self.add, self.g, self.parts = build, add, g, parts
 
     def dense(self):
-        return self.build(*self.parts)
+        return self.build(self.g, *self.parts)
 
     def add_into(self, buf) -> bool:
-        return self.add(buf, *self.parts)
+        return np.result_type(buf, self.g) == buf.dtype and self.add(buf, self.g, *self.parts)
+
+
+def defer(prim: Primitive, add, g, *parts):
+    """``prim(g, *parts)``, a linear primitive placing ``g`` in a larger array of zeros (the
+    VJP of a gather or a slice): left unbuilt (:class:`Deferred`, built by ``prim``'s own
+    implementation) when ``g`` is a plain array, so the pass can sum it in place; traced
+    (a derivative being differentiated again), it is the primitive itself."""
+    if isinstance(g, (_ndarray, np.generic)):
+        return Deferred(prim.impl, add, g, *parts)
+    return prim(g, *parts)
 
 
 def _accumulate(pg, c):
@@ -308,16 +319,15 @@ def _accumulate(pg, c):
     ours; ``c``: the last two), as NumPy elides temporaries in ``a + b + c``. The sum is the
     same either way: addition commutes. A deferred ``pg`` is built first (a new array of
     this pass's own), and a deferred ``c`` is added into it in place where it can be."""
-    if c.__class__ is Deferred or pg.__class__ is Deferred:
-        if pg.__class__ is Deferred:
-            pg, owned = pg.dense(), True
-        else:   # any size: the alternative is a new array the size of pg
-            owned = writable_temporary(pg, 3, 0)
+    if pg.__class__ is Deferred:
+        pg = pg.dense()   # this pass's own array
         if c.__class__ is Deferred:
-            if owned and c.add_into(pg):
-                return pg
-            c = c.dense()
+            return pg if c.add_into(pg) else add_tangents(pg, c.dense())
         return add_tangents(pg, c)
+    if c.__class__ is Deferred:   # into pg at any size: else a new array the size of pg
+        if writable_temporary(pg, 3, 0) and c.add_into(pg):
+            return pg
+        c = c.dense()
     if type(pg) is _ndarray and pg.size >= INPLACE_SIZE and type(c) is _ndarray \
             and pg.shape == c.shape and pg.dtype == c.dtype:
         if writable_temporary(pg, 3):

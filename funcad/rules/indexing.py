@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Box, value_of
-from ..core.reverse import Deferred
+from ..core.reverse import defer
 from .broadcast import ndim_of, shape_of
 from .registry import deflinear, primitive
 
@@ -90,22 +90,16 @@ def _add_placed(buf, g, idx, shape, out_nd) -> bool:
     contributions to the same array, such as the other rows of a loop over a matrix): in
     place, touching ``idx`` only."""
     nb = np.ndim(g) - out_nd
-    if buf.shape != np.shape(g)[:nb] + shape or np.result_type(buf, g) != buf.dtype:
+    if buf.shape != np.shape(g)[:nb] + shape:
         return False
     _place(buf, g, idx, nb, True)
     return True
 
 
-def _getitem_vjp(g, ans, x, idx, nd):
-    shape, out_nd = shape_of(x)[ndim_of(x) - nd:], ndim_of(ans) - (ndim_of(x) - nd)
-    if isinstance(g, (np.ndarray, np.generic)):   # plain (first order): placed when summed
-        return Deferred(_untake, _add_placed, g, idx, shape, out_nd)
-    return untake_p(g, idx, shape, out_nd)
-
-
 getitem_p = primitive(_getitem, "getitem")
 untake_p = primitive(_untake, "untake")
-deflinear(getitem_p, _getitem_vjp)
+deflinear(getitem_p, lambda g, ans, x, idx, nd: defer(untake_p, _add_placed, g, idx, shape_of(x)[ndim_of(x) - nd:],
+                                                      ndim_of(ans) - (ndim_of(x) - nd)))
 deflinear(untake_p, lambda g, ans, x, idx, shape, out_nd: getitem_p(g, idx, len(shape)))
 
 

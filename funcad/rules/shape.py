@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from ..core import value_of
-from ..core.reverse import Deferred
+from ..core.reverse import defer
 from .broadcast import broadcast_p, core_shape, dtype_of, ndim_of, reshape_p, shape_of, unbroadcast
 from .reductions import norm_axis
 from .registry import deflinear, defvjp_argnum, implements, primitive
@@ -66,23 +66,17 @@ def _add_sliced(buf, g, axis, before, after) -> bool:
     ``np.split``), touching that slice only."""
     full = list(np.shape(g))
     full[axis] += before + after
-    if tuple(full) != buf.shape or np.result_type(buf, g) != buf.dtype:
+    if tuple(full) != buf.shape:
         return False
     view = _slice_axis(buf, axis, before, buf.shape[axis] - after)
     view += g
     return True
 
 
-def _slice_vjp(g, ans, x, axis, start, stop):
-    after = shape_of(x)[axis] - stop
-    if isinstance(g, (np.ndarray, np.generic)):   # plain (first order): placed when summed
-        return Deferred(_pad_axis, _add_sliced, g, axis, start, after)
-    return pad_axis_p(g, axis, start, after)
-
-
 slice_axis_p = primitive(_slice_axis, "slice")
 pad_axis_p = primitive(_pad_axis, "pad")
-deflinear(slice_axis_p, _slice_vjp)
+deflinear(slice_axis_p, lambda g, ans, x, axis, start, stop:
+          defer(pad_axis_p, _add_sliced, g, axis, start, shape_of(x)[axis] - stop))
 deflinear(pad_axis_p, lambda g, ans, x, axis, before, after:
           slice_axis_p(g, axis, before, before + shape_of(x)[axis]))
 

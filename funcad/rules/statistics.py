@@ -354,9 +354,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     else:
         d = diff(x, axis=axis)
     n = shape_of(y)[ax]
-    upper = getitem(y, tuple(slice(1, None) if k == ax + nd else slice(None) for k in range(nd)))
-    lower = getitem(y, tuple(slice(None, n - 1) if k == ax + nd else slice(None) for k in range(nd)))
-    return _sum(d * (upper + lower) / 2.0, axis=ax)
+    return _sum(d * (slice_axis_p(y, ax, 1, n) + slice_axis_p(y, ax, 0, n - 1)) / 2.0, axis=ax)
 
 
 @implements(np.interp)
