@@ -155,6 +155,47 @@ def test_graph_is_freed_after_a_transform():
         gc.enable()
 
 
+def test_a_finished_graphs_nodes_are_recycled_empty(monkeypatch):
+    """grad's last pull keeps the nodes nothing else holds for the next graph (so Python
+    does not hand their memory back and fault it in again), emptied of values and links;
+    the pool is bounded, can be turned off, and a leaked value is never recycled."""
+    from funcad.core import reverse
+    reverse._pool.clear()
+    payload = np.arange(1.0, 4.0)
+    probe = weakref.ref(payload)
+
+    def chain(z):
+        for _ in range(40):
+            z = np.sin(z) * payload + z
+        return np.sum(z)
+
+    x = np.linspace(0.1, 0.3, 3)
+    want = grad(chain)(x)
+    assert len(reverse._pool) > 100
+    assert all(n._p is n.args is n.inputs is n._trace is n.prim is None for n in reverse._pool)
+    np.testing.assert_array_equal(grad(chain)(x), want)   # recorded on recycled nodes
+    assert len(reverse._pool) > 100                        # and recycled again
+    del payload, chain
+    assert probe() is None                                 # no pooled node holds a user's array
+
+    leaked = []
+    grad(lambda z: (leaked.append(z * 2), np.sum(z))[1])(x)
+    assert all(n is not leaked[0] for n in reverse._pool)
+    with pytest.raises(RuntimeError, match="already returned"):
+        leaked[0] * 3
+
+    monkeypatch.setattr(reverse, "POOL_NODES", 5)
+    grad(lambda z: np.sum(np.sin(z) * z))(x)
+    assert len(reverse._pool) == 5
+    monkeypatch.setattr(reverse, "POOL_NODES", 0)
+    grad(lambda z: np.sum(np.sin(z) * z))(x)
+    assert reverse._pool == []
+    monkeypatch.setattr(reverse, "POOL_NODES", 1 << 17)
+    monkeypatch.setattr(reverse, "_COUNTS_ARE_HOLDERS", False)   # CPython 3.14+, free-threaded
+    assert grad(lambda z: np.sum(np.sin(z) * z))(x) == pytest.approx(np.sin(x) + x * np.cos(x))
+    assert reverse._pool == []
+
+
 def test_threads_get_the_same_answers():
     x = np.linspace(0.1, 1.0, 5)
     jobs = [
