@@ -186,6 +186,28 @@ def test_a_function_that_sorts_over_the_batch_axis_is_evaluated_point_by_point()
     assert Flat(lambda x: np.sort(x * 3.0, axis=-1), (np.array([0.3, -0.2]),))._probe()
 
 
+def test_a_function_that_reduces_over_the_whole_batch_behind_a_step_is_caught():
+    """``floor(np.sum(x)) * x`` sums over every axis, the batch's too. On the probe's 3
+    points near [0, 0.25] the batch's sum floors to 0 as each point's does, so the probe
+    let batching through; the differences' larger batches floored to 1 and gave a
+    derivative of 1 where it is 0. Each batched call now has its first and last points
+    evaluated one by one, and a difference stops batching. Found by the thorough program
+    search (seed 2611)."""
+    f = lambda x0: np.floor(np.sum(x0, axis=None)) * x0
+    args = (np.array([0.0, 0.25]),)
+    assert Flat(f, args)._probe()                        # fooled: the spot-checks catch it
+    check_grads(f, args, order=2)
+    flat = Flat(f, args)
+    V = flat.x0[:, None] + np.linspace(-0.01, 0.01, 9)[None, :]
+    np.testing.assert_array_equal(flat.values(V), np.zeros((2, 9)))
+    assert flat._batched is False
+    check_grads(lambda x0: np.heaviside(np.sum(x0, axis=(0, 1)), x0),
+                (np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, -1.0, 0.0]]),), order=2)
+    ok = Flat(lambda x: np.sin(x) * 2.0, (np.array([0.3, -0.2]),))
+    ok.values(ok.x0[:, None] + np.linspace(-0.1, 0.1, 7)[None, :])
+    assert ok._batched is True                           # a broadcasting f stays batched
+
+
 def test_an_error_estimate_of_zero_at_the_noise_floor_is_not_trusted():
     """inv(inv(x)) is x and slogdet(expm(x)) is trace(x): their second derivatives are 0.
     Finite differences of funcad's gradients came out as -3.6e-9 and -5.8e-8, each with an
