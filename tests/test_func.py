@@ -157,6 +157,29 @@ def test_jacrev_chunk_size_gives_the_same_jacobian():
         np.testing.assert_allclose(F.jacrev(f, chunk_size=c)(x), full)
 
 
+def test_jacrev_of_a_one_element_output_is_one_unbatched_pull():
+    """A scalar (or one-element) output's Jacobian is one row: pulled as grad pulls, with no
+    batch axis, and the graph let go after it. Shapes, dtypes, complex outputs, has_aux on
+    inputs large enough to release values, and chunk_size checks are as for any Jacobian."""
+    f = lambda a: np.sum(np.sin(a) * a)
+    want = np.sin(x) + x * np.cos(x)
+    np.testing.assert_allclose(F.jacrev(f)(x), want, rtol=1e-14)
+    for keep in ((1,), (1, 1)):
+        J = F.jacrev(lambda a: np.reshape(f(a), keep))(x)
+        assert J.shape == keep + x.shape and J.flags.writeable
+        np.testing.assert_allclose(J.reshape(-1), want, rtol=1e-14)
+    J0 = F.jacrev(lambda a: a * 1.0)(np.array(2.0))
+    assert J0.shape == () and J0 == 1.0 and J0.flags.writeable       # never the shared unit seed
+    np.testing.assert_allclose(F.jacrev(lambda a: np.sum(a * 1j + a ** 2))(x), 2 * x + 1j)
+    big = np.linspace(-1.0, 1.0, 5000)
+    J, aux = F.jacrev(lambda a: (np.sum(np.tanh(a) ** 2), np.tanh(a) * 2), has_aux=True)(big)
+    np.testing.assert_allclose(aux, 2 * np.tanh(big))
+    np.testing.assert_allclose(J, 2 * np.tanh(big) * (1 - np.tanh(big) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(F.hessian(f)(x), funcad.hessian(f, x), rtol=1e-14)
+    with pytest.raises(ValueError, match="chunk_size"):
+        F.jacrev(f, chunk_size=0)(x)
+
+
 def test_hessian_is_forward_over_reverse_and_symmetric():
     f = lambda a: np.sum(np.exp(a[:, None] * a[None, :]))
     H = F.hessian(f)(x)

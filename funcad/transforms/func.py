@@ -293,20 +293,26 @@ def _rows(x, lo, hi):
     return slice_axis_p(x, -n, lo, hi)
 
 
-def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1):
-    """Rows r0:r1 of the Jacobian, one backward sweep per kind of output.
+def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1, last=False):
+    """Rows r0:r1 of the Jacobian, one backward sweep per kind of output; ``last``: no
+    sweep follows (the pull may let go of the graph)."""
+    return _pull_seeds(pb, out_leaves, in_leaves, basis_rows(out_leaves, r0, r1), last)
+
+
+def _pull_seeds(pb: Pullback, out_leaves, in_leaves, seeds, last):
+    """The cotangents of the inputs for the output ``seeds``.
 
     A VJP follows torch's convention (``g -> J^H g`` for complex values), so for complex
     outputs the rows are conjugated back: a holomorphic function's Jacobian comes out as
     the complex matrix ``J``, as forward mode gives it. A real input of a complex output
     needs a second sweep with ``i * e_k`` for the imaginary part of its rows.
     """
-    seeds = basis_rows(out_leaves, r0, r1)
-    gs = pb(list(zip(out_leaves, seeds)))
     if not any(dtype_of(o).kind == "c" for o in out_leaves):
-        return gs
+        return pb(list(zip(out_leaves, seeds)), release=last)
     real_in = [dtype_of(x).kind != "c" for x in in_leaves]
-    gs2 = pb([(o, None if s is None else s * 1j) for o, s in zip(out_leaves, seeds)]) if any(real_in) else gs
+    gs = pb(list(zip(out_leaves, seeds)), release=last and not any(real_in))
+    gs2 = pb([(o, None if s is None else s * 1j) for o, s in zip(out_leaves, seeds)],
+             release=last) if any(real_in) else gs
     from ..rules.elementwise import conj_p
     return [None if g is None else (g + 1j * g2 if r else conj_p(g))
             for g, g2, r in zip(gs, gs2, real_in)]
@@ -326,16 +332,25 @@ def auto_chunk(pb: Pullback, total: int) -> int:
     return max(1, min(total, CHUNK_ELEMENTS // largest))
 
 
-def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None):
+def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None, last=False):
     """All rows of d outputs / d inputs by batched backward sweeps: ``jac[i][j]`` has shape
-    ``out_i.shape + in_j.shape`` (``None`` where output i does not reach input j)."""
+    ``out_i.shape + in_j.shape`` (``None`` where output i does not reach input j).
+    ``last``: the caller pulls ``pb`` no more (its last sweep lets go of the graph)."""
     sizes = [_size(o) for o in out_leaves]
     total = sum(sizes)
-    step = auto_chunk(pb, total) if chunk_size is None else int(chunk_size)
-    if step < 1 and total:
+    if chunk_size is not None and int(chunk_size) < 1 and total:
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    if sizes == [1]:
+        # One output of one element (a scalar function's gradient, hessian's inner jacrev):
+        # one row, pulled without a batch axis and seeded as grad seeds (the unit).
+        o = out_leaves[0]
+        gs = _pull_seeds(pb, out_leaves, in_leaves, [ones_like(o)], last)
+        return [[None if g is None else g if shape_of(o) == () else
+                 reshape_p(g, shape_of(o) + shape_of(x), len(shape_of(x))) for g, x in zip(gs, in_leaves)]]
+    step = auto_chunk(pb, total) if chunk_size is None else int(chunk_size)
     ranges = _sweeps(total, step)
-    sweeps = [_pull_rows(pb, out_leaves, in_leaves, r0, r1) for r0, r1 in ranges]
+    sweeps = [_pull_rows(pb, out_leaves, in_leaves, r0, r1, last and k == len(ranges) - 1)
+              for k, (r0, r1) in enumerate(ranges)]
     cats = [_join_rows([gs[j] for gs in sweeps], ranges, x) for j, x in enumerate(in_leaves)]
     jac = []
     off = 0
@@ -461,9 +476,11 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
         ol, odef = tree_flatten(out)
         for o in ol:
             _check_output_leaf(o, "jacrev")
-        jac = pull_jacobian(pb, ol, a.leaves, chunk_size)
-        res = _assemble(a, odef, jac, a.leaves, [primal(o, pb.trace) for o in ol])
-        return (res, _strip(flat.aux, pb.trace)) if has_aux else res
+        values = [primal(o, pb.trace) for o in ol]
+        aux = _strip(flat.aux, pb.trace) if has_aux else None   # read before the values are released
+        jac = pull_jacobian(pb, ol, a.leaves, chunk_size, last=True)
+        res = _assemble(a, odef, jac, a.leaves, values)
+        return (res, aux) if has_aux else res
 
     return jacrev_f
 

@@ -329,7 +329,7 @@ def jacobian(func: Callable, inputs: Arrays, create_graph: bool = False, strict:
         if strict:
             jac = _jacobian_rows(pb, outs, xs, create_graph, probe.depends)
         else:
-            jac = pull_jacobian(pb, list(outs), list(xs))
+            jac = pull_jacobian(pb, list(outs), list(xs), last=True)
         return _assemble(jac, [primal(o, pb.trace) for o in outs], xs, is_out_tuple, is_in_tuple,
                          create_graph, probe)
     finally:
