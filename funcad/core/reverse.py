@@ -50,12 +50,13 @@ class VJPTrace(Trace):
                 f"{prim.name!r} was called on a traced value from a transform that has already "
                 "returned (a value leaked out of the function, e.g. stored in a global). "
                 "Return it from the function instead.")
-        node = _new_node(Node)
         if _pool:   # a finished graph's node (see recycle); another thread may take the last
             try:
                 node = _pool_pop()
             except IndexError:
-                pass
+                node = _new_node(Node)
+        else:
+            node = _new_node(Node)
         node._trace = self
         node._p = ans
         node.prim = prim
