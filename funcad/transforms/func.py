@@ -293,14 +293,10 @@ def _rows(x, lo, hi):
     return slice_axis_p(x, -n, lo, hi)
 
 
-def _pull_rows(pb: Pullback, out_leaves, in_leaves, r0, r1, last=False):
-    """Rows r0:r1 of the Jacobian, one backward sweep per kind of output; ``last``: no
-    sweep follows (the pull may let go of the graph)."""
-    return _pull_seeds(pb, out_leaves, in_leaves, basis_rows(out_leaves, r0, r1), last)
-
-
 def _pull_seeds(pb: Pullback, out_leaves, in_leaves, seeds, last):
-    """The cotangents of the inputs for the output ``seeds``.
+    """The cotangents of the inputs for the output ``seeds`` (rows of the Jacobian), one
+    backward sweep per kind of output; ``last``: no sweep follows (the pull may let go of
+    the graph).
 
     A VJP follows torch's convention (``g -> J^H g`` for complex values), so for complex
     outputs the rows are conjugated back: a holomorphic function's Jacobian comes out as
@@ -349,8 +345,8 @@ def pull_jacobian(pb: Pullback, out_leaves, in_leaves, chunk_size=None, last=Fal
                  reshape_p(g, shape_of(o) + shape_of(x), len(shape_of(x))) for g, x in zip(gs, in_leaves)]]
     step = auto_chunk(pb, total) if chunk_size is None else int(chunk_size)
     ranges = _sweeps(total, step)
-    sweeps = [_pull_rows(pb, out_leaves, in_leaves, r0, r1, last and k == len(ranges) - 1)
-              for k, (r0, r1) in enumerate(ranges)]
+    sweeps = [_pull_seeds(pb, out_leaves, in_leaves, basis_rows(out_leaves, r0, r1),
+                          last and k == len(ranges) - 1) for k, (r0, r1) in enumerate(ranges)]
     cats = [_join_rows([gs[j] for gs in sweeps], ranges, x) for j, x in enumerate(in_leaves)]
     jac = []
     off = 0
