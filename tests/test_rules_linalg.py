@@ -572,6 +572,24 @@ def test_det_derivative_at_singular_matrices_is_the_cofactor_matrix():
     check_grads(np.linalg.det, (np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),))
 
 
+def test_det_at_a_matrix_singular_to_rounding_takes_the_cofactors():
+    """LU gives [[a, b], [a, b]] a det of 5e-18, not 0, so the inverse-based rules ran on a
+    singular matrix: det * inv(a)'s second derivative was 0.39 where it is 0 (reverse
+    mode), and jacrev(jacfwd(det)) raised LinAlgError. A det within rounding of 0 beside
+    Hadamard's bound now takes the cofactors, exact to every order. Found by the thorough
+    program search (seed 7777)."""
+    a = np.array([[0.045, 1.0], [0.045, 1.0]])
+    assert np.linalg.det(a) != 0
+    want = np.zeros((2, 2, 2, 2))
+    want[0, 0, 1, 1] = want[1, 1, 0, 0] = 1.0
+    want[0, 1, 1, 0] = want[1, 0, 0, 1] = -1.0
+    F = funcad.func
+    for outer, inner in ((F.jacfwd, F.jacrev), (F.jacrev, F.jacrev), (F.jacrev, F.jacfwd), (F.jacfwd, F.jacfwd)):
+        np.testing.assert_allclose(outer(inner(np.linalg.det))(a), want, atol=1e-12)
+    check_grads(lambda x: np.linalg.det(np.broadcast_to(x, (2, 2))), (np.array([0.045, 1.0]),), order=2)
+    check_grads(np.linalg.det, (np.arange(1.0, 10.0).reshape(3, 3) / 10,), order=2)   # det 6.7e-18
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 9])
 def test_det_is_exact_to_higher_orders_at_singular_matrices(n):
     """Up to 8 x 8 the cofactors come from the minors, a polynomial: second and third

@@ -269,12 +269,26 @@ def _scalar_to_matrix(s):
     return reshape_p(s, (1, 1), 0)
 
 
-def _singular(ans, a) -> bool:
-    """A real matrix (or one of a stack) with det exactly 0: the inverse-based rules fail."""
-    return not is_complex(a) and bool(np.any(value_of(ans) == 0))
-
-
 _MINORS_UP_TO = 8   # matrices this small take their cofactors from their minors
+
+
+def _singular(ans, a) -> bool:
+    """A real matrix (or one of a stack) where the inverse-based rules fail: det exactly 0,
+    or, up to 8 x 8 (where the cofactors are exact polynomials), a det within rounding of 0
+    beside Hadamard's bound (the product of the rows' norms). LU gives [[a, b], [a, b]] a
+    det of 5e-18 rather than 0, and det * inv(a) built from that inverse had a second
+    derivative of 0.39 where it is 0. The cofactors are det's derivative everywhere."""
+    if is_complex(a):
+        return False
+    d = np.abs(value_of(ans))
+    if np.any(d == 0):
+        return True
+    av = value_of(a)
+    n = av.shape[-1]
+    if n > _MINORS_UP_TO:
+        return False
+    bound = np.prod(np.sqrt(np.sum(av * av, axis=-1)), axis=-1)
+    return bool(np.any(d <= 4 * n * np.finfo(av.dtype).eps * bound))
 
 
 def _cofactors(a):
