@@ -112,6 +112,18 @@ def test_prod_with_zeros_is_exact():
     check_grads(lambda z: np.prod(z), (np.array([0.0, 2.0, 3.0]),))
 
 
+def test_prod_with_an_entry_near_zero_is_exact_to_second_order():
+    """pinv(a) of this a has an entry of -1.3e-18 (0 but for rounding). prod's partial
+    ans / x, differentiated again, cancelled two terms of size ans / x**2 there: the second
+    derivative of prod(pinv(a)) was wrong by a factor of 2 (forward) and had the wrong sign
+    (reverse). An entry small beside the largest takes the exact products of the others.
+    Found by the thorough program search (seed 60221)."""
+    a = np.array([[2.0, 0.5], [0.0, 2.0], [0.0, 0.5]])
+    assert 0 < abs(np.linalg.pinv(a)[1, 0]) < 1e-15
+    check_grads(lambda z: np.prod(np.linalg.pinv(z)), (a,), order=2)
+    check_grads(np.prod, (np.array([0.5, -1e-12, 2.0, 3.0]),), order=2)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_large_masks_and_maximum_select_exactly(dtype):
     """Above SELECT_SIZE a mask partial (np.where's, clip's VJP) is applied with bitwise

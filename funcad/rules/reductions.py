@@ -52,11 +52,16 @@ def _prod(x, axis, ndim, keepdims):
 
 
 prod_p = primitive(_prod, "prod")
+_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products
 
 
 def _prod_partial(ans, x, axis, nd, keepdims):
-    """d prod / d x_i = product of the other entries (exact at zeros too)."""
-    if np.all(value_of(x) != 0):
+    """d prod / d x_i = product of the other entries (exact at zeros too). ``ans / x``
+    where no entry is small beside the largest: differentiated again, ``ans / x`` cancels
+    two terms of size ``ans / x_i**2``, all rounding where an x_i is near 0 (the second
+    derivative of ``prod(pinv(a))``, with an entry of 1e-18, was wrong by a factor of 2)."""
+    ax = np.abs(value_of(x))
+    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)):
         return expand_reduced(ans, x, axis, nd, keepdims) / x
     # Move the reduced axes last, flatten them to n, and take each entry's product of the
     # others as a product over an n x n array whose diagonal is 1.
