@@ -122,6 +122,9 @@ def test_prod_with_an_entry_near_zero_is_exact_to_second_order():
     assert 0 < abs(np.linalg.pinv(a)[1, 0]) < 1e-15
     check_grads(lambda z: np.prod(np.linalg.pinv(z)), (a,), order=2)
     check_grads(np.prod, (np.array([0.5, -1e-12, 2.0, 3.0]),), order=2)
+    big = np.random.default_rng(0).uniform(0.9, 1.1, 5000)
+    big[0] = 1e-9          # the exact products would hold 5000**2 values: prod divides instead
+    np.testing.assert_allclose(funcad.grad(np.prod)(big), np.prod(big) / big, rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

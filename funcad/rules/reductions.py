@@ -52,7 +52,8 @@ def _prod(x, axis, ndim, keepdims):
 
 
 prod_p = primitive(_prod, "prod")
-_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products
+_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products,
+_PROD_EXACT_MAX = 1 << 22   # unless they would hold more values than this (no entry is 0)
 
 
 def _prod_partial(ans, x, axis, nd, keepdims):
@@ -61,7 +62,8 @@ def _prod_partial(ans, x, axis, nd, keepdims):
     two terms of size ``ans / x_i**2``, all rounding where an x_i is near 0 (the second
     derivative of ``prod(pinv(a))``, with an entry of 1e-18, was wrong by a factor of 2)."""
     ax = np.abs(value_of(x))
-    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)):
+    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)) or (
+            np.all(ax != 0) and ax.size * math.prod(core_shape(x, nd)[a] for a in axis) > _PROD_EXACT_MAX):
         return expand_reduced(ans, x, axis, nd, keepdims) / x
     # Move the reduced axes last, flatten them to n, and take each entry's product of the
     # others as a product over an n x n array whose diagonal is 1.
