@@ -56,14 +56,22 @@ _PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exa
 _PROD_EXACT_MAX = 1 << 22   # unless they would hold more values than this (no entry is 0)
 
 
+def _divides(x, axis, nd) -> bool:
+    """Whether prod's partial may be ``ans / x``: no entry small beside the largest, or no
+    entry 0 and the exact products too many to hold."""
+    ax = np.abs(value_of(x))
+    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)):
+        return True
+    n = math.prod(core_shape(x, nd)[a] for a in axis)
+    return bool(np.all(ax != 0)) and ax.size * n > _PROD_EXACT_MAX
+
+
 def _prod_partial(ans, x, axis, nd, keepdims):
     """d prod / d x_i = product of the other entries (exact at zeros too). ``ans / x``
     where no entry is small beside the largest: differentiated again, ``ans / x`` cancels
     two terms of size ``ans / x_i**2``, all rounding where an x_i is near 0 (the second
     derivative of ``prod(pinv(a))``, with an entry of 1e-18, was wrong by a factor of 2)."""
-    ax = np.abs(value_of(x))
-    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)) or (
-            np.all(ax != 0) and ax.size * math.prod(core_shape(x, nd)[a] for a in axis) > _PROD_EXACT_MAX):
+    if _divides(x, axis, nd):
         return expand_reduced(ans, x, axis, nd, keepdims) / x
     # Move the reduced axes last, flatten them to n, and take each entry's product of the
     # others as a product over an n x n array whose diagonal is 1.
