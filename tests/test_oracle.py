@@ -223,6 +223,20 @@ def test_an_error_estimate_of_zero_at_the_noise_floor_is_not_trusted():
     assert "2nd derivative" in msg and "the 1st derivatives agree" in msg
 
 
+def test_a_one_sided_retry_is_trusted_only_as_far_as_its_stencil_allows():
+    """pinv(x) @ x is the identity for this x, so every derivative is 0; funcad's gradient
+    is rounding noise no larger than 1.3e-15 around the point. Central differences of it
+    did not converge, and a one-sided retry, whose stencil amplifies noise 72 times more,
+    gave 5.8e-9 with a small error estimate: a right derivative was failed (found by the
+    thorough program search, seed 1729). A wrong second derivative is still caught."""
+    from funcad.testing import finite_differences as fdiff
+    assert fdiff.ONE_SIDED_GAIN / fdiff.CENTRAL_GAIN > 50
+    x = np.array([[2.287, 0.089], [0.094, 1.963], [0.089, -0.478]])
+    check_grads(lambda a: np.linalg.pinv(a) @ a, (x,), order=2)
+    msg = fails(lambda a: np.linalg.pinv(a) @ a + sin_bad_second(a[:2]), (x,), order=2)
+    assert "2nd derivative" in msg and "the 1st derivatives agree" in msg
+
+
 def test_several_inputs_outputs_and_pytrees():
     check_grads(lambda x, y: (x * y, np.sum(np.exp(x) * y)), (X, X[::-1].copy()))
     params = {"w": M23, "b": np.array([0.1, -0.2])}

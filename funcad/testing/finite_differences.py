@@ -12,6 +12,12 @@ not broadcast over a batch axis: slower, same answer).
 Steps start at ``0.1 * clip(|x|, 0.1, 1)`` per coordinate (small inputs get smaller steps,
 so ``log`` near 0.1 stays in its domain). Where a result is not finite (a step left the
 domain), the entry is retried with steps 10 and 100 times smaller, then one-sided.
+
+Each entry records the *gain* of the stencil that produced it: the sum of the magnitudes
+of its weights, in units of 1 / step, which is how much it amplifies rounding noise in
+the function's values. SciPy's central stencil (order 8, points at h, h/2, h/4, h/8 on
+each side) has a gain of 13.5; its one-sided one (points at h / sqrt(2)**k) one of 979, 72
+times more: a one-sided retry of a noisy entry is that much less certain.
 """
 from __future__ import annotations
 
@@ -27,13 +33,29 @@ __all__ = ["FDResult", "jacobian", "hessian", "initial_steps"]
 _ATTEMPTS = ((1.0, 0), (0.1, 0), (0.01, 0), (0.1, 1), (0.1, -1))
 
 
+def _gain(offsets) -> float:
+    """Sum of |weights| (times the step) of the first-derivative stencil at ``offsets``
+    (in units of the step), exact for polynomials of degree ``len(offsets) - 1``."""
+    a = np.asarray(offsets, dtype=np.float64)
+    rhs = np.zeros(a.size)
+    rhs[1] = 1.0
+    return float(np.abs(np.linalg.solve(np.vander(a, increasing=True).T, rhs)).sum())
+
+
+# scipy.differentiate's order-8 stencils at its default step factor c = 2 (see its
+# ``_derivative_weights``): central at +-h / c**k, one-sided at 0 and h / sqrt(c)**k.
+CENTRAL_GAIN = _gain([s * 2.0 ** -k for s in (-1, 1) for k in range(4)] + [0.0])
+ONE_SIDED_GAIN = _gain([0.0] + [2.0 ** (-k / 2) for k in range(8)])
+
+
 @dataclass
 class FDResult:
     """A finite-difference Jacobian ``df`` (M, N) with SciPy's per-entry ``error``
     estimate, the final ``step`` per entry, SciPy's ``status`` (0 converged, -1 error
     grew, -2 out of iterations, -3 non-finite), the largest magnitude of each output over
     the points evaluated (``fscale``, (M,): what roundoff is relative to) and how it was
-    computed (``method``)."""
+    computed (``method``). ``gain`` is each entry's stencil gain (see the module's
+    docstring; ``None``: all central)."""
 
     df: np.ndarray
     error: np.ndarray
@@ -41,6 +63,7 @@ class FDResult:
     status: np.ndarray
     method: str
     fscale: np.ndarray | None = None
+    gain: np.ndarray | None = None
 
 
 def initial_steps(x0: np.ndarray) -> np.ndarray:
@@ -83,9 +106,10 @@ def jacobian(values: Callable, x0: np.ndarray, M: int, *, scale: float = 0.0,
         status = np.asarray(res.status).reshape(M, N)
         nit = np.asarray(res.nit).reshape(M, N)
         step = (h0 * mult)[None, :] / 2.0 ** np.maximum(nit - 1, 0)
+        gain = np.full((M, N), ONE_SIDED_GAIN if direction else CENTRAL_GAIN)
         ok = np.isfinite(df) & np.isfinite(err) & (status != -3)
-        best = _merge_retry(best, df, err, step, status, ok, converge=True)
-        b_df, b_err, _, b_status, b_ok = best
+        best = _merge_retry(best, df, err, step, status, ok, converge=True, gain=gain)
+        b_df, b_err, _, b_status, b_ok, _ = best
         # unsettled: not finite yet, or stopped unconverged with an error estimate that is
         # large beside the entry, the whole matrix and the function's values (entries at
         # the roundoff level, such as zeros, stop with a tiny one and are not retried)
@@ -94,24 +118,25 @@ def jacobian(values: Callable, x0: np.ndarray, M: int, *, scale: float = 0.0,
                  & (b_err > 1e-8 * seen[:, None]))
         if not (~b_ok | rough).any():
             break
-    df, err, step, status, _ = best
-    return FDResult(df, err, step, status, method, seen)
+    df, err, step, status, _, gain = best
+    return FDResult(df, err, step, status, method, seen, gain)
 
 
-def _merge_retry(best, df, err, step, status, ok, converge: bool):
+def _merge_retry(best, df, err, step, status, ok, converge: bool, gain=None):
     """Merge a retry (smaller steps, or one-sided) into ``best``: entries that were not yet
     good (finite) take the retry's values where those are good. With ``converge``, an entry
     that has not converged also takes the retry's value where the retry converged or has a
     smaller error estimate: a rapidly varying function whose first steps were too long
     gets another chance, and a converged entry is never replaced."""
     if best is None:
-        return [df, err, step, status, ok]
-    b_df, b_err, b_step, b_status, b_ok = best
+        return [df, err, step, status, ok, gain]
+    b_df, b_err, b_step, b_status, b_ok, b_gain = best
     take = ~b_ok & ok
     if converge:
         take |= b_ok & (b_status != 0) & ok & ((status == 0) | (err < b_err))
-    for b, new in zip((b_df, b_err, b_step, b_status), (df, err, step, status)):
-        b[take] = new[take]
+    for b, new in zip((b_df, b_err, b_step, b_status, b_gain), (df, err, step, status, gain)):
+        if b is not None:
+            b[take] = new[take]
     best[4] = b_ok | ok
     return best
 
@@ -141,5 +166,5 @@ def hessian(values: Callable, x0: np.ndarray, *, method: str = "") -> FDResult:
         best = _merge_retry(best, df, err, step, status, ok, converge=False)
         if best[4].all():
             break
-    df, err, step, status, _ = best
+    df, err, step, status, _, _ = best
     return FDResult(df, err, step, status, method, np.full(N, seen[0]))
