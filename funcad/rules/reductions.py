@@ -52,18 +52,14 @@ def _prod(x, axis, ndim, keepdims):
 
 
 prod_p = primitive(_prod, "prod")
-_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products,
-_PROD_EXACT_MAX = 1 << 22   # unless they would hold more values than this (no entry is 0)
+_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products
+_PROD_SQUARE_MAX = 1 << 22   # values: the n x n form up to this, the running products above
 
 
-def _divides(x, axis, nd) -> bool:
-    """Whether prod's partial may be ``ans / x``: no entry small beside the largest, or no
-    entry 0 and the exact products too many to hold."""
+def _divides(x) -> bool:
+    """Whether prod's partial may be ``ans / x``: no entry small beside the largest."""
     ax = np.abs(value_of(x))
-    if np.all(ax > _PROD_SMALL * np.max(ax, initial=0)):
-        return True
-    n = math.prod(core_shape(x, nd)[a] for a in axis)
-    return bool(np.all(ax != 0)) and ax.size * n > _PROD_EXACT_MAX
+    return bool(np.all(ax > _PROD_SMALL * np.max(ax, initial=0)))
 
 
 def _prod_partial(ans, x, axis, nd, keepdims):
@@ -71,20 +67,32 @@ def _prod_partial(ans, x, axis, nd, keepdims):
     where no entry is small beside the largest: differentiated again, ``ans / x`` cancels
     two terms of size ``ans / x_i**2``, all rounding where an x_i is near 0 (the second
     derivative of ``prod(pinv(a))``, with an entry of 1e-18, was wrong by a factor of 2)."""
-    if _divides(x, axis, nd):
+    if _divides(x):
         return expand_reduced(ans, x, axis, nd, keepdims) / x
-    # Move the reduced axes last, flatten them to n, and take each entry's product of the
-    # others as a product over an n x n array whose diagonal is 1.
-    from .shape import transpose_p
+    # Move the reduced axes last and flatten them to n. Each entry's product of the others
+    # is a product over an n x n array whose diagonal is 1 (exact to every order), or,
+    # when those arrays would be too large, the running product before it times the one
+    # after it: n values per slice, exact at first order, at higher orders as cumprod's
+    # rules (a prod over 10^6 entries, one of them 0, needs no 10^12 values).
+    from .manipulation import cumprod_p, flip_p
+    from .shape import pad_axis_p, slice_axis_p, transpose_p
     xs = core_shape(x, nd)
     keep = [a for a in range(-nd, 0) if a not in axis]
     perm = tuple(a + nd for a in keep) + tuple(a + nd for a in axis)
     xt = transpose_p(x, perm)
     n = math.prod(xs[a] for a in axis)
     outer = tuple(xs[a] for a in keep)
-    xf = reshape_p(xt, outer + (1, n), nd)
-    eye = np.eye(n, dtype=bool)
-    others = prod_p(where_p(eye, 1, broadcast_p(xf, outer + (n, n), len(outer) + 2)), (-1,), len(outer) + 2, False)
+    if math.prod(xs) * n <= _PROD_SQUARE_MAX:
+        xf = reshape_p(xt, outer + (1, n), nd)
+        eye = np.eye(n, dtype=bool)
+        square = where_p(eye, 1, broadcast_p(xf, outer + (n, n), len(outer) + 2))
+        others = prod_p(square, (-1,), len(outer) + 2, False)
+    else:
+        xf = reshape_p(xt, outer + (n,), nd)
+        i = np.arange(n)
+        before = pad_axis_p(cumprod_p(slice_axis_p(xf, -1, 0, n - 1), -1), -1, 1, 0)
+        after = flip_p(cumprod_p(flip_p(slice_axis_p(xf, -1, 1, n), (-1,)), -1), (-1,))
+        others = where_p(i == 0, 1, before) * where_p(i == n - 1, 1, pad_axis_p(after, -1, 0, 1))
     back = reshape_p(others, outer + tuple(xs[a] for a in axis), len(outer) + 1)
     return transpose_p(back, tuple(np.argsort(perm)))
 
