@@ -139,8 +139,8 @@ def test_prod_over_many_entries_with_a_zero_holds_running_products_not_a_square(
     expected = np.zeros_like(x)
     expected[5] = -3.0
     np.testing.assert_array_equal(funcad.grad(np.prod)(x), expected)
-    square_max = R._PROD_SQUARE_MAX
-    R._PROD_SQUARE_MAX = 0
+    square_max = R.SQUARE_MAX
+    R.SQUARE_MAX = 0
     try:
         for a, kw in [(np.array([0.5, 0.0, 2.0, 3.0]), {}), (np.array([0.0, 0.0, 2.0]), {}), (np.array([0.0]), {}),
                       (np.array([[0.5, 0.0, 2.0], [0.0, -2.0, 0.7]]), {"axis": 0}),
@@ -149,7 +149,7 @@ def test_prod_over_many_entries_with_a_zero_holds_running_products_not_a_square(
         check_grads(lambda z: np.prod(z, axis=1), (np.array([[0.5, -1e-12, 2.0], [1.5, -2.0, 0.7]]),), order=2)
         check_grads(lambda z: np.prod(np.linalg.pinv(z)), (np.array([[2.0, 0.5], [0.0, 2.0], [0.0, 0.5]]),), order=2)
     finally:
-        R._PROD_SQUARE_MAX = square_max
+        R.SQUARE_MAX = square_max
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -52,14 +52,16 @@ def _prod(x, axis, ndim, keepdims):
 
 
 prod_p = primitive(_prod, "prod")
-_PROD_SMALL = 1e-4   # an entry this much smaller than the largest takes the exact products
-_PROD_SQUARE_MAX = 1 << 22   # values: the n x n form up to this, the running products above
+SMALL_ENTRY = 1e-4   # an entry this much smaller than the largest takes the exact products
+SQUARE_MAX = 1 << 22   # values: the exact products' n x n form up to this
 
 
-def _divides(x) -> bool:
-    """Whether prod's partial may be ``ans / x``: no entry small beside the largest."""
+def divides(x) -> bool:
+    """Whether a product's partials may divide it by ``x`` (prod's ``ans / x``, cumprod's
+    rules): no entry small beside the largest. Differentiated again, a quotient by ``x``
+    cancels two terms of size ``ans / x**2``, all rounding where an x_i is near 0."""
     ax = np.abs(value_of(x))
-    return bool(np.all(ax > _PROD_SMALL * np.max(ax, initial=0)))
+    return bool(np.all(ax > SMALL_ENTRY * np.max(ax, initial=0)))
 
 
 def _prod_partial(ans, x, axis, nd, keepdims):
@@ -67,7 +69,7 @@ def _prod_partial(ans, x, axis, nd, keepdims):
     where no entry is small beside the largest: differentiated again, ``ans / x`` cancels
     two terms of size ``ans / x_i**2``, all rounding where an x_i is near 0 (the second
     derivative of ``prod(pinv(a))``, with an entry of 1e-18, was wrong by a factor of 2)."""
-    if _divides(x):
+    if divides(x):
         return expand_reduced(ans, x, axis, nd, keepdims) / x
     # Move the reduced axes last and flatten them to n. Each entry's product of the others
     # is a product over an n x n array whose diagonal is 1 (exact to every order), or,
@@ -82,7 +84,7 @@ def _prod_partial(ans, x, axis, nd, keepdims):
     xt = transpose_p(x, perm)
     n = math.prod(xs[a] for a in axis)
     outer = tuple(xs[a] for a in keep)
-    if math.prod(xs) * n <= _PROD_SQUARE_MAX:
+    if math.prod(xs) * n <= SQUARE_MAX:
         xf = reshape_p(xt, outer + (1, n), nd)
         eye = np.eye(n, dtype=bool)
         square = where_p(eye, 1, broadcast_p(xf, outer + (n, n), len(outer) + 2))
