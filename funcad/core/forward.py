@@ -101,7 +101,7 @@ def push_tangents(prim, ts, ans, vals, kwargs):
     """The tangent of ``prim``'s answer given each argument's tangent ``ts`` (``None`` where
     zero): its joint rule ``jvp_all``, or the sum of its per-argument rules."""
     if prim.jvp_all is not None:
-        return prim.jvp_all(ts, ans, *vals, **kwargs)
+        return prim.jvp_all(ts, ans, *vals, **kwargs) if kwargs else prim.jvp_all(ts, ans, *vals)
     out = None
     jvps = prim.jvps
     i = 0
@@ -112,7 +112,7 @@ def push_tangents(prim, ts, ans, vals, kwargs):
             except (TypeError, IndexError):
                 rule = prim.rule(jvps, i, "forward-mode")
             if rule is not None:
-                c = rule(t, ans, *vals, **kwargs)
+                c = rule(t, ans, *vals, **kwargs) if kwargs else rule(t, ans, *vals)
                 if c is not None:
                     out = c if out is None else add_tangents(out, c)
         i += 1

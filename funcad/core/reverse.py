@@ -420,7 +420,8 @@ def backward(tape: list, seeds, inputs, release: bool = False):
                     except (TypeError, IndexError):
                         rule = prim.rule(vjps, i, "reverse-mode")
                     if rule is not None:
-                        c = rule(g, ans, *args, **kw)
+                        # most nodes have no kwargs: ``**{}`` would build a dict per call
+                        c = rule(g, ans, *args, **kw) if kw else rule(g, ans, *args)
                         if c is not None:
                             pg = parent._g
                             parent._g = c if pg is None else _accumulate(pg, c)
