@@ -323,6 +323,18 @@ def test_a_function_that_raises_outside_its_domain_is_checked_near_the_edge():
     assert "fails away from x0" in msg and "near the one checked" in msg
 
 
+def test_a_step_where_the_output_changes_kind_is_outside_the_domain():
+    """Eigenvalues 0.125 apart, real at the point, turn complex at the first steps (0.1 for
+    entries of size 2): the output has twice the entries there once flattened. Such a point
+    is not on the function being checked: NaN, retried with smaller steps, as a point where f
+    raises. (The checker used to crash in np.stack; found by the thorough program search.)"""
+    a = np.array([[2.375, 0.188], [-0.5, 1.75]])
+    f = lambda a: np.sort(np.linalg.eigvals(a))    # noqa: E731
+    assert np.iscomplexobj(np.linalg.eigvals(a + np.array([[0.0, 0.1], [0.0, 0.0]])))
+    check_grads(f, (a,), order=2)
+    assert "disagrees" in fails(lambda a: f(a) + sin_bad_second(a[0, :1]), (a,), order=2)
+
+
 def test_bad_usage():
     with pytest.raises(ValueError, match="unknown mode"):
         check_grads(np.sin, (X,), modes=("forward",))

@@ -344,16 +344,19 @@ def _columns(fn: Callable, g0: Callable, split: Callable, V: np.ndarray, rows: i
     ``fn`` raises gives NaN, as one where it returns NaN does, when ``f`` itself is undefined
     there (``g0`` raises or is not finite): a finite-difference step left the domain, such as
     ``cholesky`` of a matrix no longer positive definite, and is retried with smaller steps.
-    Where ``f`` is defined, a derivative that raises is the caller's to see."""
+    Where ``f`` is defined, a derivative that raises is the caller's to see. A point where
+    the output has another size (real eigenvalues turned complex: twice the entries once
+    flattened) is not on the function being differentiated either: NaN too."""
     cols = []
     for k in range(V.shape[1]):
         x = split(V[:, k])
         try:
-            cols.append(np.asarray(value_of(fn(*x)), dtype=np.float64))
+            c = np.asarray(value_of(fn(*x)), dtype=np.float64)
         except Exception:
             if fn != g0 and _defined(g0, x):
                 raise
-            cols.append(np.full(rows, np.nan))
+            c = None
+        cols.append(c if c is not None and c.shape == (rows,) else np.full(rows, np.nan))
     return np.stack(cols, axis=1) if cols else np.zeros((rows, 0))
 
 

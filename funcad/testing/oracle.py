@@ -169,7 +169,7 @@ def check_grads(f: Callable, args, order: int = 2, modes: Sequence[str] = ("fwd"
                           f"error estimate (too inaccurate to tell there: is f smooth near the point?)",
                           stacklevel=2)
         reference = derivs[modes[0]]
-        fvals = prob.values(prob.x0[:, None], reference)[:, 0]
+        fvals = prob.values(prob.x0[:, None], reference, M * prob.N)[:, 0]
         prev_dtype = ads[modes[0]].dtype
         lower = max(lower, scale)
 
