@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import funcad.scipy.integrate  # noqa: F401  (registers its functions: the table is checked against them)
+import funcad.scipy.signal  # noqa: F401
 from funcad.core import NondiffPrimitive
 from funcad.rules import registry
 from funcad.testing import check_grads, optable
@@ -48,6 +50,17 @@ def test_every_differentiable_ufunc_is_a_row_or_excluded_with_a_reason():
                          f"funcad/testing/optable.py, or list it in EXCLUDED with the reason: {missing}")
     for uf, reason in optable.EXCLUDED.items():
         assert isinstance(reason, str) and len(reason) > 20, f"{_name(uf)}: give a reason for excluding it"
+
+
+def test_every_implemented_function_is_a_row_or_excluded_with_a_reason():
+    rows = {op.target for op in optable.TABLE}
+    missing = sorted(_name(f) for f, impl in registry.FUNCTIONS.items()
+                     if not isinstance(impl, NondiffPrimitive) and f not in rows and f not in optable.EXCLUDED_FUNCTIONS)
+    assert not missing, ("functions funcad implements that programs() never draws: add a row with its domain to "
+                         f"funcad/testing/optable.py, or list it in EXCLUDED_FUNCTIONS with the reason: {missing}")
+    for f, reason in optable.EXCLUDED_FUNCTIONS.items():
+        assert f in registry.FUNCTIONS and f not in rows, f"{_name(f)}: excluded but not implemented, or also a row"
+        assert isinstance(reason, str) and len(reason) > 20, f"{_name(f)}: give a reason for excluding it"
 
 
 def test_every_row_exercises_a_registered_function():

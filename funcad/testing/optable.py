@@ -8,16 +8,20 @@ matrix. ``programs()`` applies a row only where its operands' current values lie
 domains (with a margin: finite differences around the point must stay where the function
 is smooth), so a random program is differentiable at its inputs by construction.
 
-``EXCLUDED`` lists the differentiable ufuncs of the registry that no row uses, each with its
+``EXCLUDED`` lists the differentiable ufuncs of the registry that no row uses, and
+``EXCLUDED_FUNCTIONS`` the other functions funcad implements that no row uses, each with its
 reason; ``tests/test_programs.py`` asserts that every differentiable ufunc of
-``registry.UFUNCS`` is in one or the other, so the table cannot silently fall behind.
+``registry.UFUNCS`` and every function of ``registry.FUNCTIONS`` (but those that run on plain
+values, ``NondiffPrimitive``) is in one or the other, so the table cannot silently fall behind.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import numpy as np
+import scipy.integrate
 import scipy.linalg
+import scipy.signal
 import scipy.special as sp
 
 from .domains import Domain, away_from, greater_than, interval, open_unit, positive, real, unit_interval
@@ -202,6 +206,10 @@ UNARY = [
     ("y1",         sp.y1,          positive),
     ("k0",         sp.k0,          positive),
     ("k1",         sp.k1,          positive),
+    # NumPy functions that act elementwise
+    ("sinc",       np.sinc,        real),
+    ("nan_to_num", np.nan_to_num,  real),
+    ("real_if_close", np.real_if_close, real),
 ]
 
 # Piecewise-constant functions (derivative 0): checked away from their jumps.
@@ -222,6 +230,12 @@ STEPS = [
     Op("rint", np.rint, "np.rint({0})", (_OFF_INTEGERS,), check=lambda x: _frac_away(x, (0.0, 0.5))),
     Op("sign", np.sign, "np.sign({0})", (away_from(0),)),
     Op("heaviside", np.heaviside, "np.heaviside({0}, {1})", (away_from(0), real)),
+    Op("round", np.round, "np.round({0})", (_OFF_INTEGERS,), check=lambda x: _frac_away(x, (0.0, 0.5))),
+    Op("around", np.around, "np.around({0})", (_OFF_INTEGERS,), check=lambda x: _frac_away(x, (0.0, 0.5))),
+    Op("fix", np.fix, "np.fix({0})", (_OFF_INTEGERS,), check=_frac_away),
+    Op("angle", np.angle, "np.angle({0})", (away_from(0),)),
+    Op("real", np.real, "np.real({0})", (real,)),
+    Op("imag", np.imag, "np.imag({0})", (real,)),
 ]
 
 # Functions of one differentiable argument after constant ones (orders, shapes): the
@@ -239,6 +253,9 @@ WITH_CONSTANTS = [
     ("stdtr",     sp.stdtr,     "special.stdtr(3.0, {0})",        real),
     ("betainc",   sp.betainc,   "special.betainc(2.0, 3.0, {0})", unit_interval),
     ("zeta",      sp._ufuncs._zeta, "special.zeta(3.0, {0})",     positive),
+    # SciPy's Python-level functions convert their inputs: their twins are in funcad.scipy
+    ("polygamma", sp.polygamma, "fsp.polygamma(1, {0})",          positive),
+    ("multigammaln", sp.multigammaln, "fsp.multigammaln({0}, 2)", greater_than(1)),
 ]
 
 # -- binary elementwise (broadcasting) ------------------------------------------------------------
@@ -286,6 +303,17 @@ def _reduction(name, target, template, domain=real, check=None, result=None, **k
     return Op(name, target, template, (domain,), family="reduction", params=params, check=check, result=result)
 
 
+def _long_axis(draw, x, n):
+    """An axis of at least ``n`` entries (``np.gradient``, ``np.partition``)."""
+    from hypothesis import strategies as st
+    axes = [a for a in range(np.ndim(x)) if x.shape[a] >= n]
+    return {"axis": draw(st.sampled_from(axes))} if axes else None
+
+
+def _correlations_not_extreme(r):   # corrcoef clips to [-1, 1]: no derivative at the ends
+    return r.ndim < 2 or bool(np.all(np.abs(r[~np.eye(r.shape[0], dtype=bool)]) <= 0.95))
+
+
 def _extremes_apart(x):      # max/min/median/sort: no ties anywhere (any axis may be reduced)
     return _distinct(np.ravel(x), gap=0.05)
 
@@ -315,6 +343,27 @@ REDUCTIONS = [
     _reduction("log_softmax", sp.log_softmax, "fsp.log_softmax({0}, axis={axis})", keepdims=False),
     _reduction("norm", np.linalg.norm, "np.linalg.norm({0}, axis={axis}{kd})", tuples=False,
                result=lambda s: np.all(s >= 0.1)),
+    _reduction("vector_norm", np.linalg.vector_norm, "np.linalg.vector_norm({0}, axis={axis}{kd})",
+               result=lambda s: np.all(s >= 0.1)),
+    _reduction("nanprod", np.nanprod, "np.nanprod({0}, axis={axis}{kd})"),
+    _reduction("quantile", np.quantile, "np.quantile({0}, [0.3, 0.5], axis={axis}{kd})", check=_extremes_apart),
+    _reduction("percentile", np.percentile, "np.percentile({0}, 70.0, axis={axis}{kd})", check=_extremes_apart),
+    _reduction("cumulative_sum", np.cumulative_sum, "np.cumulative_sum({0}, axis={axis})", tuples=False,
+               keepdims=False, none=False),
+    _reduction("cumulative_prod", np.cumulative_prod, "np.cumulative_prod({0}, axis={axis}, include_initial=True)",
+               tuples=False, keepdims=False, none=False),
+    _reduction("trapezoid", np.trapezoid, "np.trapezoid({0}, axis={axis})", tuples=False, keepdims=False,
+               none=False),
+    Op("gradient", np.gradient, "np.gradient({0}, axis={axis})", (real,), family="reduction",
+       params=lambda d, x: _long_axis(d, x, 2), shapes=((2, 3),)),
+    Op("partition", np.partition, "np.partition({0}, 1, axis={axis})", (real,), family="reduction",
+       params=lambda d, x: _long_axis(d, x, 2), check=_extremes_apart, shapes=((2, 3),)),
+    Op("cov", np.cov, "np.cov({0})", (real,), family="reduction",
+       params=lambda d, x: {} if 1 <= x.ndim <= 2 and x.shape[-1] >= 2 else None, shapes=((2, 3),)),
+    Op("corrcoef", np.corrcoef, "np.corrcoef({0})", (real,), family="reduction",
+       params=lambda d, x: {} if x.ndim == 2 and x.shape[0] >= 2 and x.shape[-1] >= 3 else None,
+       check=lambda x: bool(np.all(np.std(x, axis=-1) >= 0.1)), result=_correlations_not_extreme,
+       shapes=((2, 3),)),
 ]
 
 
@@ -396,6 +445,35 @@ def _where_params(draw, x, y):
     return {"mask": f"np.array({mask}).reshape({shape!r})"}
 
 
+def _even_axis(draw, x, axes):
+    """One of ``axes`` whose length is even (``np.split`` into two halves), or None."""
+    from hypothesis import strategies as st
+    axes = [a for a in axes if a < np.ndim(x) and x.shape[a] % 2 == 0 and x.shape[a] > 0]
+    return {"axis": draw(st.sampled_from(axes))} if axes else None
+
+
+def _compress_params(draw, x):
+    from hypothesis import strategies as st
+    if x.ndim == 0:
+        return None
+    axis = draw(st.integers(0, x.ndim - 1))
+    n = x.shape[axis]
+    keep = draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(any))
+    return {"axis": axis, "mask": repr(keep)}
+
+
+def _same_shape_join(draw, x, y):
+    return {} if x.shape == y.shape and 2 * x.size <= MAX_SIZE else None
+
+
+def _meshgrid_params(draw, x, y):
+    from hypothesis import strategies as st
+    return {"k": draw(st.integers(0, 1))} if x.ndim == y.ndim == 1 and x.size * y.size <= MAX_SIZE else None
+
+
+_OFF_KNOTS = Domain("away_from_knots", -3.0, 3.0, avoid=(-1.0, 0.5, 2.0), gap=0.1, draw=(-3, 3))
+
+
 def _clip_away(x):
     return bool(np.all(np.abs(np.asarray(x) - (-0.5)) >= 0.1) and np.all(np.abs(np.asarray(x) - 1.0) >= 0.1))
 
@@ -449,6 +527,64 @@ SHAPE = [
     Op("stack", np.stack, "np.stack([{0}, {1}], axis={axis})", (real, real), family="shape", params=_same_shape,
        shapes=((2, 3), (2, 3))),
     Op("where", np.where, "np.where({mask}, {0}, {1})", (real, real), family="shape", params=_where_params),
+    _shape_op("rot90", np.rot90, "np.rot90({0})", lambda d, x: {} if x.ndim >= 2 else None, shapes=((2, 3),)),
+    _shape_op("fliplr", np.fliplr, "np.fliplr({0})", lambda d, x: {} if x.ndim >= 2 else None, shapes=((2, 3),)),
+    _shape_op("flipud", np.flipud, "np.flipud({0})", lambda d, x: {} if x.ndim >= 1 else None),
+    _shape_op("rollaxis", np.rollaxis, "np.rollaxis({0}, {a})", _two_axes, shapes=((2, 3),)),
+    _shape_op("matrix_transpose", np.matrix_transpose, "np.matrix_transpose({0})",
+              lambda d, x: {} if x.ndim >= 2 else None, shapes=((2, 3),)),
+    _shape_op("atleast_1d", np.atleast_1d, "np.atleast_1d({0})"),
+    _shape_op("atleast_2d", np.atleast_2d, "np.atleast_2d({0})"),
+    _shape_op("atleast_3d", np.atleast_3d, "np.atleast_3d({0})"),
+    _shape_op("copy", np.copy, "np.copy({0})"),
+    _shape_op("astype", np.astype, "np.astype({0}, np.float64)"),
+    _shape_op("take", np.take, "np.take({0}, [0, -1, 0])", lambda d, x: {} if x.ndim >= 1 else None),
+    _shape_op("take_along_axis", np.take_along_axis,
+              "np.take_along_axis({0}, np.broadcast_to(np.arange({n})[::-1], {shape}), axis=-1)",
+              lambda d, x: {"n": x.shape[-1], "shape": repr(x.shape)} if x.ndim >= 1 else None),
+    _shape_op("diagflat", np.diagflat, "np.diagflat({0})",
+              lambda d, x: {} if x.ndim == 1 and x.size ** 2 <= MAX_SIZE else None, shapes=((3,),)),
+    _shape_op("split", np.split, "np.split({0}, 2, axis={axis})[1]", lambda d, x: _even_axis(d, x, range(x.ndim)),
+              shapes=((2, 3),)),
+    _shape_op("array_split", np.array_split, "np.array_split({0}, 2, axis={axis})[0]",
+              lambda d, x: _long_axis(d, x, 2), shapes=((2, 3),)),
+    _shape_op("hsplit", np.hsplit, "np.hsplit({0}, 2)[0]",
+              lambda d, x: _even_axis(d, x, [1 if x.ndim >= 2 else 0]), shapes=((2, 4),)),
+    _shape_op("vsplit", np.vsplit, "np.vsplit({0}, 2)[1]",
+              lambda d, x: _even_axis(d, x, [0] if x.ndim >= 2 else []), shapes=((2, 3),)),
+    _shape_op("dsplit", np.dsplit, "np.dsplit({0}, 2)[0]",
+              lambda d, x: _even_axis(d, x, [2] if x.ndim >= 3 else []), shapes=((1, 2, 2),)),
+    _shape_op("interp", np.interp, "np.interp({0}, [-1.0, 0.5, 2.0], [0.3, -1.0, 2.0])", domains=(_OFF_KNOTS,)),
+    _shape_op("interp_fp", np.interp, "np.interp([-0.5, 1.0, 3.0], [-1.0, 0.5, 2.0], {0})",
+              lambda d, x: {} if x.shape == (3,) else None, shapes=((3,),)),
+    _shape_op("compress", np.compress, "np.compress({mask}, {0}, axis={axis})", _compress_params),
+    _shape_op("full", np.full, "fnp.full((2,) + np.shape({0}), {0})",
+              lambda d, x: {} if x.ndim < MAX_NDIM and 2 * x.size <= MAX_SIZE else None),
+    _shape_op("full_like", np.full_like, "fnp.full_like(np.zeros((2,) + np.shape({0})), {0})",
+              lambda d, x: {} if x.ndim < MAX_NDIM and 2 * x.size <= MAX_SIZE else None),
+    _shape_op("linspace", np.linspace, "np.linspace({0}, 1.5, 3)",
+              lambda d, x: {} if x.ndim < MAX_NDIM and 3 * x.size <= MAX_SIZE else None),
+    _shape_op("geomspace", np.geomspace, "np.geomspace({0}, 2.5, 3)",
+              lambda d, x: {} if x.ndim < MAX_NDIM and 3 * x.size <= MAX_SIZE else None, domains=(positive,)),
+    _shape_op("logspace", np.logspace, "np.logspace({0}, 0.5, 3)",
+              lambda d, x: {} if x.ndim < MAX_NDIM and 3 * x.size <= MAX_SIZE else None, domains=(_EXP,)),
+    _shape_op("unique", np.unique, "np.unique({0})", check=_extremes_apart),
+    _shape_op("unique_values", np.unique_values, "np.unique_values({0})", check=_extremes_apart),
+    Op("polyval", np.polyval, "np.polyval({0}, {1})", (real, real), family="shape",
+       params=lambda d, p, x: {} if p.ndim == 1 else None, shapes=((3,), (2,))),
+    Op("append", np.append, "np.append({0}, {1})", (real, real), family="shape",
+       params=lambda d, x, y: {} if x.size + y.size <= MAX_SIZE else None),
+    Op("hstack", np.hstack, "np.hstack([{0}, {1}])", (real, real), family="shape", params=_same_shape_join,
+       shapes=((2, 3), (2, 3))),
+    Op("vstack", np.vstack, "np.vstack([{0}, {1}])", (real, real), family="shape", params=_same_shape_join,
+       shapes=((2, 3), (2, 3))),
+    Op("dstack", np.dstack, "np.dstack([{0}, {1}])", (real, real), family="shape", params=_same_shape_join,
+       shapes=((2, 3), (2, 3))),
+    Op("column_stack", np.column_stack, "np.column_stack([{0}, {1}])", (real, real), family="shape",
+       params=lambda d, x, y: _same_shape_join(d, x, y) if 1 <= x.ndim <= 2 else None, shapes=((3,), (3,))),
+    Op("meshgrid", np.meshgrid, "np.meshgrid({0}, {1})[{k}]", (real, real), family="shape",
+       params=_meshgrid_params,
+       shapes=((3,), (2,))),
 ]
 
 
@@ -494,6 +630,20 @@ def _outer_ok(draw, a, b):
     return {} if a.size * b.size <= MAX_SIZE else None
 
 
+def _three_vectors(draw, a, b):
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != 3 or b.shape[-1] != 3:
+        return None
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return None
+    return {}
+
+
+def _two_signals(draw, a, b):
+    return {} if a.ndim == b.ndim == 1 and a.size + b.size - 1 <= MAX_SIZE else None
+
+
 def _fresh_pair(shape_a, shape_b):
     def fresh(draw, dtype):
         from hypothesis.extra import numpy as hnp
@@ -527,6 +677,24 @@ CONTRACTIONS = [
     Op("kron", np.kron, "np.kron({0}, {1})", (real, real), family="contraction",
        params=lambda d, a, b: {} if a.ndim == b.ndim == 1 and a.size * b.size <= MAX_SIZE else None,
        fresh=_fresh_pair((2,), (3,))),
+    Op("vdot", np.vdot, "np.vdot({0}, {1})", (real, real), family="contraction",
+       params=lambda d, a, b: {} if a.size == b.size else None, fresh=_fresh_pair((2, 3), (6,))),
+    Op("linalg.outer", np.linalg.outer, "np.linalg.outer({0}, {1})", (real, real), family="contraction",
+       params=lambda d, a, b: {} if a.ndim == b.ndim == 1 and a.size * b.size <= MAX_SIZE else None,
+       fresh=_fresh_pair((3,), (2,))),
+    Op("linalg.vecdot", np.linalg.vecdot, "np.linalg.vecdot({0}, {1})", (real, real), family="contraction",
+       params=_last_axis_match, fresh=_fresh_pair((2, 3), (3,))),
+    Op("multi_dot", np.linalg.multi_dot, "np.linalg.multi_dot([{0}, {1}])", (real, real), family="contraction",
+       params=lambda d, a, b: _matmul_ok(d, a, b) if a.ndim <= 2 and b.ndim <= 2 else None,
+       fresh=_fresh_pair((2, 3), (3, 2))),
+    Op("cross", np.cross, "np.cross({0}, {1})", (real, real), family="contraction", params=_three_vectors,
+       fresh=_fresh_pair((2, 3), (3,))),
+    Op("linalg.cross", np.linalg.cross, "np.linalg.cross({0}, {1})", (real, real), family="contraction",
+       params=_three_vectors, fresh=_fresh_pair((3,), (3,))),
+    Op("convolve", np.convolve, "np.convolve({0}, {1})", (real, real), family="contraction",
+       params=_two_signals, fresh=_fresh_pair((4,), (2,))),
+    Op("correlate", np.correlate, "np.correlate({0}, {1}, 'full')", (real, real), family="contraction",
+       params=_two_signals, fresh=_fresh_pair((4,), (3,))),
 ]
 
 
@@ -573,6 +741,60 @@ def _sv_gaps(a):
     return _distinct(s, gap=0.1) and bool(np.all(s >= 0.1))
 
 
+def _real_distinct_eigenvalues(a):
+    """Real eigenvalues 0.1 apart with a well-conditioned eigenbasis: eig is smooth there
+    (and NumPy returns them as a real array, whichever way finite differences step)."""
+    if not _square(a):
+        return False
+    w, v = np.linalg.eig(a)
+    return bool(np.all(np.abs(w.imag) == 0)) and _distinct(w.real, gap=0.1) and _well_conditioned(v)
+
+
+def _clear_householder_signs(a):
+    """Full column rank, and every Householder reflection LAPACK makes is a clear one: the
+    part of its column below the diagonal is not near 0. Where it is exactly 0 LAPACK takes
+    no reflection and keeps the diagonal entry's sign, and next to it flips that sign, so
+    NumPy's ``qr`` jumps there (at a triangular matrix) and has no derivative."""
+    if a.ndim != 2 or a.shape[0] < a.shape[1] or not _well_conditioned(a):
+        return False
+    r = np.array(a, dtype=np.float64)
+    for k in range(min(r.shape[0] - 1, r.shape[1])):
+        x = r[k:, k]
+        if np.linalg.norm(x[1:]) < 0.1:
+            return False
+        v = x.copy()
+        v[0] += np.copysign(np.linalg.norm(x), x[0])
+        r[k:] -= np.outer(2 * v / (v @ v), v @ r[k:])
+    return True
+
+
+def _no_pivoting(a):
+    """Strictly column diagonally dominant (by 0.3): partial pivoting swaps no rows, stably."""
+    if not _square(a):
+        return False
+    off = np.sum(np.abs(a), axis=0) - np.abs(np.diagonal(a))
+    return bool(np.all(np.abs(np.diagonal(a)) - off >= 0.3))
+
+
+def _right_half_plane(a):
+    """Eigenvalues with real part >= 0.3 and a well-conditioned matrix (sqrtm, logm)."""
+    return _square(a) and bool(np.all(np.linalg.eigvals(a).real >= 0.3)) and _well_conditioned(a)
+
+
+def _banded(ab):
+    """The dense tridiagonal matrix of ``solve_banded((1, 1), ab, b)``'s ``ab``."""
+    if ab.ndim != 2 or ab.shape[0] != 3:
+        return np.full((2, 2), np.nan)
+    return np.diag(ab[1]) + np.diag(ab[0, 1:], 1) + np.diag(ab[2, :-1], -1)
+
+
+def _fresh_banded(draw, dtype):
+    from hypothesis.extra import numpy as hnp
+    ab = draw(hnp.arrays(dtype, (3, 3), elements=interval(-0.5, 0.5).elements(dtype, DECIMALS)))
+    ab[1] += 2
+    return [ab, draw(_vec(dtype, 3))]
+
+
 def _solve_params(draw, a, b):
     if not _square(a) or b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
         return None
@@ -598,6 +820,92 @@ LINALG = [
     _linalg("matrix_power", np.linalg.matrix_power, "np.linalg.matrix_power({0}, 3)", lambda a: _square(a)),
     _linalg("expm", scipy.linalg.expm, "fsl.expm({0})", lambda a: _square(a) and np.abs(a).sum() <= 4,
             fresh=lambda draw, dtype: [v / 4 for v in _fresh_matrix()(draw, dtype)]),
+    # sorted: LAPACK's order of the eigenvalues can jump (at a triangular matrix)
+    _linalg("eigvals", np.linalg.eigvals, "np.sort(np.linalg.eigvals({0}))", _real_distinct_eigenvalues),
+    _linalg("eig", np.linalg.eig, "np.sort(np.linalg.eig({0})[0])", _real_distinct_eigenvalues),
+    _linalg("svd", np.linalg.svd, "np.linalg.svd({0}, compute_uv=False)", _sv_gaps),
+    _linalg("svd_polar", np.linalg.svd, "(np.linalg.svd({0})[0] @ np.linalg.svd({0})[2])",
+            lambda a: _square(a) and _sv_gaps(a)),
+    _linalg("qr_r", np.linalg.qr, "np.linalg.qr({0})[1]", _clear_householder_signs, fresh=_fresh_matrix(2, rect=True)),
+    _linalg("qr_q", np.linalg.qr, "np.linalg.qr({0})[0]", _clear_householder_signs),
+    Op("lstsq", np.linalg.lstsq, "np.linalg.lstsq({0}, {1})[0]", (None, real), family="linalg",
+       params=lambda d, a, b: {} if a.ndim == 2 and a.shape[0] >= a.shape[1] and b.ndim in (1, 2)
+       and b.shape[0] == a.shape[0] else None,
+       check=lambda a, b: _well_conditioned(a),
+       fresh=lambda draw, dtype: _fresh_matrix(2, rect=True)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    _linalg("tensorinv", np.linalg.tensorinv, "np.linalg.tensorinv({0}, ind=1)",
+            lambda a: _square(a) and _well_conditioned(a)),
+    Op("tensorsolve", np.linalg.tensorsolve, "np.linalg.tensorsolve({0}, {1})", (None, real), family="linalg",
+       params=lambda d, a, b: _solve_params(d, a, b) if b.ndim == 1 else None,
+       check=lambda a, b: _square(a) and _well_conditioned(a),
+       fresh=lambda draw, dtype: _fresh_matrix(3)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    _linalg("matrix_norm", np.linalg.matrix_norm, "np.linalg.matrix_norm({0})", lambda a: a.ndim >= 2,
+            params=lambda d, a: {} if a.ndim >= 2 else None),
+    _linalg("linalg.trace", np.linalg.trace, "np.linalg.trace({0})", lambda a: a.ndim >= 2,
+            params=lambda d, a: {} if a.ndim >= 2 else None),
+    # scipy.linalg
+    _linalg("scipy.inv", scipy.linalg.inv, "fsl.inv({0})", lambda a: _square(a) and _well_conditioned(a)),
+    _linalg("scipy.det", scipy.linalg.det, "fsl.det({0})", _square),
+    Op("scipy.solve", scipy.linalg.solve, "fsl.solve({0}, {1})", (None, real), family="linalg",
+       params=_solve_params, check=lambda a, b: _square(a) and _well_conditioned(a),
+       fresh=lambda draw, dtype: _fresh_matrix(3)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    _linalg("scipy.cholesky", scipy.linalg.cholesky,
+            "fsl.cholesky({0} @ np.swapaxes({0}, -1, -2) + 0.5 * np.eye({n}))",
+            lambda a: _square(a), params=lambda d, a: {"n": a.shape[0]} if _square(a) else None),
+    _linalg("cho_factor", scipy.linalg.cho_factor,
+            "fsl.cho_factor({0} @ np.swapaxes({0}, -1, -2) + 0.5 * np.eye({n}), lower=True)[0]",
+            lambda a: _square(a), params=lambda d, a: {"n": a.shape[0]} if _square(a) else None),
+    Op("cho_solve", scipy.linalg.cho_solve,
+       "fsl.cho_solve(fsl.cho_factor({0} @ np.swapaxes({0}, -1, -2) + 0.5 * np.eye({n})), {1})", (None, real),
+       family="linalg", params=lambda d, a, b: {"n": a.shape[0]} if _solve_params(d, a, b) is not None else None,
+       check=lambda a, b: _square(a) and _well_conditioned(a),
+       fresh=lambda draw, dtype: _fresh_matrix(3)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    _linalg("lu_factor", scipy.linalg.lu_factor, "fsl.lu_factor({0})[0]", _no_pivoting),
+    Op("lu_solve", scipy.linalg.lu_solve, "fsl.lu_solve(fsl.lu_factor({0}), {1})", (None, real), family="linalg",
+       params=_solve_params, check=lambda a, b: _square(a) and _well_conditioned(a) and _no_pivoting(a),
+       fresh=lambda draw, dtype: _fresh_matrix(3)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    Op("solve_triangular", scipy.linalg.solve_triangular, "fsl.solve_triangular({0}, {1}, lower=True)",
+       (None, real), family="linalg", params=_solve_params,
+       check=lambda a, b: _square(a) and _well_conditioned(np.tril(a)),
+       fresh=lambda draw, dtype: _fresh_matrix(3)(draw, dtype) + [draw(_vec(dtype, 3))]),
+    Op("solve_banded", scipy.linalg.solve_banded, "fsl.solve_banded((1, 1), {0}, {1})", (None, real),
+       family="linalg", params=lambda d, ab, b: {} if ab.ndim == 2 and ab.shape[0] == 3 and b.ndim in (1, 2)
+       and b.shape[0] == ab.shape[1] else None,
+       check=lambda ab, b: _well_conditioned(_banded(ab)), fresh=_fresh_banded),
+    _linalg("sqrtm", scipy.linalg.sqrtm, "fsl.sqrtm({0})", _right_half_plane),
+    _linalg("logm", scipy.linalg.logm, "fsl.logm({0})", _right_half_plane),
+    Op("solve_sylvester", scipy.linalg.solve_sylvester, "fsl.solve_sylvester({0}, {0}, {1})", (None, real),
+       family="linalg", params=lambda d, a, q: {} if _square(a) and q.shape == a.shape else None,
+       check=lambda a, q: _right_half_plane(a),
+       fresh=lambda draw, dtype: _fresh_matrix(2)(draw, dtype) + _fresh_matrix(2)(draw, dtype)),
+]
+
+
+# -- Fourier transforms: complex results enter programs through np.real / np.imag ----------------
+def _fft(name, target, template, min_ndim=1, shapes=None):
+    def params(draw, x):
+        return {} if x.ndim >= min_ndim and x.shape[-1] >= 2 else None
+    return Op(name, target, template, (real,), family="fft", params=params,
+              shapes=shapes or (((2, 3),) if min_ndim == 2 else ((4,),)))
+
+
+FFT = [
+    _fft("fft", np.fft.fft, "np.real(np.fft.fft({0}))"),
+    _fft("ifft", np.fft.ifft, "np.imag(np.fft.ifft({0}))"),
+    _fft("rfft", np.fft.rfft, "np.imag(np.fft.rfft({0}))"),
+    _fft("irfft", np.fft.irfft, "np.fft.irfft({0})"),
+    _fft("hfft", np.fft.hfft, "np.fft.hfft({0})"),
+    _fft("ihfft", np.fft.ihfft, "np.real(np.fft.ihfft({0}))"),
+    _fft("fft2", np.fft.fft2, "np.imag(np.fft.fft2({0}))", 2),
+    _fft("ifft2", np.fft.ifft2, "np.real(np.fft.ifft2({0}))", 2),
+    _fft("rfft2", np.fft.rfft2, "np.real(np.fft.rfft2({0}))", 2),
+    _fft("irfft2", np.fft.irfft2, "np.fft.irfft2({0})", 2),
+    _fft("fftn", np.fft.fftn, "np.real(np.fft.fftn({0}))"),
+    _fft("ifftn", np.fft.ifftn, "np.imag(np.fft.ifftn({0}))"),
+    _fft("rfftn", np.fft.rfftn, "np.imag(np.fft.rfftn({0}))"),
+    _fft("irfftn", np.fft.irfftn, "np.fft.irfftn({0})"),
+    _fft("fftshift", np.fft.fftshift, "np.fft.fftshift({0})"),
+    _fft("ifftshift", np.fft.ifftshift, "np.fft.ifftshift({0})"),
 ]
 
 
@@ -612,7 +920,7 @@ TABLE: list[Op] = (
     + [Op(n, t, tpl, (d,)) for n, t, tpl, d in WITH_CONSTANTS]
     + [Op(n, t, tpl, ds, check=c) for n, t, tpl, ds, c in BINARY]
     + STEPS
-    + REDUCTIONS + SHAPE + CONTRACTIONS + LINALG
+    + REDUCTIONS + SHAPE + CONTRACTIONS + LINALG + FFT
 )
 
 # Differentiable ufuncs of the registry that programs do not draw, and why.
@@ -620,6 +928,25 @@ EXCLUDED = {
     sp._ufuncs._riemann_zeta: "zeta(x) is differentiable in x only by a rule that raises NotImplementedError "
                               "(no closed form); the Hurwitz form zeta(3.0, q) is in the table",
     np.true_divide: "the same ufunc object as np.divide",
+}
+
+
+# Functions funcad implements (``registry.FUNCTIONS``) that programs do not draw, and why.
+_NO_DERIVATIVE = ("no derivative by design (funcad/rules/nondiff.py): integer or constant results, "
+                  "computed on plain values")
+EXCLUDED_FUNCTIONS = {
+    **{f: _NO_DERIVATIVE for f in (np.bincount, np.digitize, np.histogram, np.histogram_bin_edges,
+                                   np.histogram2d, np.histogramdd, np.lexsort)},
+    **{f: "returns facts about the array (shape, size, dtype), not values: nothing to differentiate"
+       for f in (np.ndim, np.shape, np.size, np.result_type)},
+    np.copyto: "writes into an existing array, which programs (pure functions of their inputs) never do; "
+               "a traced source is refused with a TypeError (tested through np.full in "
+               "tests/test_rules_creation.py)",
+    scipy.integrate.odeint: "a solver whose derivative is itself an ODE solve, tested against "
+                            "finite differences on its own in tests/test_odeint.py",
+    scipy.signal.convolve: "the same primitive as np.convolve (a row); its modes are tested in "
+                           "tests/test_rules_statistics.py",
+    sp.zeta: "the Python wrapper around the _zeta ufunc, whose Hurwitz form zeta(3.0, q) is a row",
 }
 
 
