@@ -3,7 +3,7 @@
 Two kinds, decided by what torch does:
 
 * **No derivative at all** (``registry.nondiff``): boolean, integer and index results, and
-  tests of values (``allclose``, ``all``, ``nonzero``, ``histogram``...). They run on the
+  tests of values (``allclose``, ``all``, ``nonzero``, ``digitize``...). They run on the
   plain values; the result is a constant, not connected to the inputs.
 * **Zero derivative** (:func:`zero_derivative`): float-valued, piecewise-constant functions
   (``round``/``around``, ``fix``). Torch keeps these connected to the graph with a zero
@@ -18,9 +18,12 @@ Deliberate choices, documented here once:
   in ``kinks``); the extra outputs (indices, inverse, counts) are integers. ``unique_values``
   likewise; ``unique_counts``/``unique_inverse``/``unique_all`` are not traced.
 * ``histogram`` (and ``histogram_bin_edges``, ``histogram2d``, ``histogramdd``,
-  ``bincount``, ``digitize``): no derivative; the bin edges are constants even though
-  NumPy derives them from ``a``'s range. A traced ``weights`` (which the counts depend on
-  linearly) raises NotImplementedError rather than silently dropping its derivative.
+  ``bincount``, ``digitize``): no derivative in the samples; the bin edges are constants
+  even though NumPy derives them from ``a``'s range. A traced ``weights`` is differentiable
+  (torch's ``bincount`` is not; JAX's is): each bin holds the sum of its samples' weights, a
+  scatter-add, linear in the weights (and with ``density=True`` divided by their total).
+  The bins are NumPy's own: the edges come from NumPy, and a sample's bin is the edge
+  interval holding it, the last one closed.
 * ``numpy.random`` inside traced code: calls that take no traced arguments
   (``np.random.normal(size=x.shape)``, ``rng.standard_normal(x.shape)``) work as usual.
   A traced parameter (``np.random.normal(loc=x)``) raises ``TypeError`` (NumPy's random
@@ -91,34 +94,130 @@ def fix(x, out=None):
                          np.unique_all))
 
 
-def _refuse_traced_weights(name: str, weights) -> None:
-    if isinstance(weights, Box):
-        raise NotImplementedError(
-            f"{name}(..., weights=w) with a traced w is not supported: the counts depend on "
-            f"w and funcad has no derivative rule for them. Pass funcad.stop_gradient(w) if "
-            f"a constant is what you want.")
+def _plain(np_func: Callable, args, kwargs):
+    return np_func(*[value_of(a) for a in args], **{k: value_of(v) for k, v in kwargs.items()})
 
 
-def _histogram_like(np_func: Callable):
+def _binned(np_func: Callable):
+    """A function of samples with no derivative, run on the plain values."""
     def f(*args, **kwargs):
-        _refuse_traced_weights(np_func.__name__, kwargs.get("weights"))
-        return np_func(*[value_of(a) for a in args],
-                       **{k: value_of(v) for k, v in kwargs.items()})
+        return _plain(np_func, args, kwargs)
     f.__name__ = np_func.__name__
     f.__doc__ = f"``np.{np_func.__name__}`` on the plain values: no derivative (constants)."
     return implements(np_func)(f)
 
 
-histogram, histogram_bin_edges, histogram2d, histogramdd, digitize = map(
-    _histogram_like, (np.histogram, np.histogram_bin_edges, np.histogram2d, np.histogramdd,
-                      np.digitize))
+histogram_bin_edges, digitize = map(_binned, (np.histogram_bin_edges, np.digitize))
+
+
+# -- weighted counts: the sums of the weights in each bin, linear in the weights ------------
+def _bin_sums(weights, bins: np.ndarray, size: int, dtype=None):
+    """``out[k]`` = the sum of the (ravelled) ``weights`` whose bin is ``k``, for ``k`` below
+    ``size``; a bin of -1 drops its weight. A gather of the kept weights, then a
+    scatter-add (``untake``): both linear, so every order follows."""
+    from .shape import astype, ravel
+    w = ravel(weights)
+    if dtype is not None:
+        w = astype(w, dtype)
+    keep = np.flatnonzero(bins >= 0)
+    if keep.size < bins.size:
+        w, bins = getitem_p(w, (keep,), 1), bins[keep]
+    return untake_p(w, (bins,), (size,), 1)
+
+
+def _edge_bins(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The bin of each sample: ``edges[k] <= v < edges[k + 1]``, the last bin closed;
+    -1 outside (and for NaN), as ``np.histogram`` counts."""
+    b = np.searchsorted(edges, v, side="right") - 1
+    b[v == edges[-1]] = len(edges) - 2
+    b[~((v >= edges[0]) & (v <= edges[-1]))] = -1
+    return b
 
 
 @implements(np.bincount)
 def bincount(x, /, weights=None, minlength=0):
-    """``np.bincount``: integer counts, no derivative; a traced ``weights`` is refused."""
-    _refuse_traced_weights("bincount", weights)
-    return np.bincount(value_of(x), weights=value_of(weights), minlength=minlength)
+    """``np.bincount``: integer counts, no derivative; with a traced ``weights``, the float64
+    sums of the weights in each bin, differentiable in the weights."""
+    xv = value_of(x)
+    out = np.bincount(xv, weights=value_of(weights), minlength=minlength)   # NumPy's checks
+    if not isinstance(weights, Box):
+        return out
+    return _bin_sums(weights, np.asarray(xv, dtype=np.intp), out.shape[0], np.float64)
+
+
+@implements(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """``np.histogram``: constant counts and edges; with a traced ``weights`` the counts are
+    the sums of the weights in each bin (with ``density``, divided by their total and the
+    bin widths), differentiable in the weights. The edges are constants."""
+    out, edges = _plain(np.histogram, (a,), dict(bins=bins, range=range, density=density, weights=weights))
+    if not isinstance(weights, Box):
+        return out, edges
+    from .shape import astype
+    dt = dtype_of(weights)    # NumPy sums in float64 (complex128), then casts back
+    hist = _bin_sums(weights, _edge_bins(np.ravel(value_of(a)), edges), len(edges) - 1,
+                     np.result_type(dt, np.float64))
+    hist = astype(hist, dt)
+    if density:
+        from .reductions import sum as sum_
+        hist = hist / np.diff(edges).astype(float) / sum_(hist)
+    return hist, edges
+
+
+def _weighted_histogramdd(sample: np.ndarray, edges: list, weights, density):
+    """``np.histogramdd``'s counts of a traced ``weights`` for (N, D) ``sample`` and NumPy's
+    ``edges``: each sample's bin along each axis as NumPy finds it (the last edge closed;
+    bins 0 and n + 1 hold the samples outside and are dropped)."""
+    from .reductions import sum as sum_
+    from .shape import reshape
+    nbin = np.array([len(e) + 1 for e in edges])
+    index = []
+    for i, e in enumerate(edges):
+        k = np.searchsorted(e, sample[:, i], side="right")
+        k[sample[:, i] == e[-1]] -= 1
+        index.append(k)
+    flat = np.ravel_multi_index(tuple(index), nbin)
+    hist = reshape(_bin_sums(weights, flat, int(nbin.prod()), np.float64), tuple(nbin))
+    hist = getitem_p(hist, (slice(1, -1),) * len(edges), len(edges))
+    if density:
+        total = sum_(hist)
+        for i, e in enumerate(edges):
+            shape = [1] * len(edges)
+            shape[i] = len(e) - 1
+            hist = hist / np.diff(e).reshape(shape)
+        hist = hist / total
+    return hist
+
+
+def _samples(sample) -> np.ndarray:
+    """``sample`` as NumPy's histogramdd reads it: (N, D), or a sequence of D arrays."""
+    s = [value_of(c) for c in sample] if isinstance(sample, (list, tuple)) else value_of(sample)
+    try:
+        N, D = s.shape
+    except (AttributeError, ValueError):
+        s = np.atleast_2d(s).T
+    return s
+
+
+@implements(np.histogramdd)
+def histogramdd(sample, bins=10, range=None, density=None, weights=None):
+    """``np.histogramdd``: as :func:`histogram`, differentiable in a traced ``weights``."""
+    out, edges = _plain(np.histogramdd, (_samples(sample),),
+                        dict(bins=bins, range=range, density=density, weights=weights))
+    if not isinstance(weights, Box):
+        return out, edges
+    return _weighted_histogramdd(_samples(sample), edges, weights, density), edges
+
+
+@implements(np.histogram2d)
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """``np.histogram2d``: as :func:`histogram`, differentiable in a traced ``weights``."""
+    out, xedges, yedges = _plain(np.histogram2d, (x, y), dict(bins=bins, range=range, density=density,
+                                                              weights=weights))
+    if not isinstance(weights, Box):
+        return out, xedges, yedges
+    sample = _samples([x, y])
+    return _weighted_histogramdd(sample, [xedges, yedges], weights, density), xedges, yedges
 
 
 # -- unique: a gather, ties split evenly ----------------------------------------------------

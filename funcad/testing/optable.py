@@ -462,6 +462,12 @@ def _compress_params(draw, x):
     return {"axis": axis, "mask": repr(keep)}
 
 
+def _weights_params(draw, x):
+    """Weights of as many samples (positive: the total a density divides by is not near 0)."""
+    from hypothesis import strategies as st
+    return {"n": x.size, "density": draw(st.booleans())} if x.ndim == 1 else None
+
+
 def _same_shape_join(draw, x, y):
     return {} if x.shape == y.shape and 2 * x.size <= MAX_SIZE else None
 
@@ -570,6 +576,17 @@ SHAPE = [
               lambda d, x: {} if x.ndim < MAX_NDIM and 3 * x.size <= MAX_SIZE else None, domains=(_EXP,)),
     _shape_op("unique", np.unique, "np.unique({0})", check=_extremes_apart),
     _shape_op("unique_values", np.unique_values, "np.unique_values({0})", check=_extremes_apart),
+    # weighted counts: differentiable in the weights (the samples are constants)
+    _shape_op("bincount", np.bincount, "np.bincount(np.arange({n}) % 3, weights={0})",
+              lambda d, x: {"n": x.size} if x.ndim == 1 else None,
+              shapes=((4,),)),
+    _shape_op("histogram", np.histogram, "np.histogram(np.cos(np.arange({n})), bins=3, density={density}, "
+              "weights={0})[0]", _weights_params, domains=(positive,), shapes=((5,),)),
+    _shape_op("histogram2d", np.histogram2d, "np.histogram2d(np.cos(np.arange({n})), np.sin(np.arange({n})), "
+              "bins=2, density={density}, weights={0})[0]", _weights_params, domains=(positive,), shapes=((5,),)),
+    _shape_op("histogramdd", np.histogramdd, "np.histogramdd([np.cos(np.arange({n})), np.sin(2 * np.arange({n}))], "
+              "bins=(2, 1), density={density}, weights={0})[0]", _weights_params, domains=(positive,),
+              shapes=((5,),)),
     Op("polyval", np.polyval, "np.polyval({0}, {1})", (real, real), family="shape",
        params=lambda d, p, x: {} if p.ndim == 1 else None, shapes=((3,), (2,))),
     Op("append", np.append, "np.append({0}, {1})", (real, real), family="shape",
@@ -935,8 +952,7 @@ EXCLUDED = {
 _NO_DERIVATIVE = ("no derivative by design (funcad/rules/nondiff.py): integer or constant results, "
                   "computed on plain values")
 EXCLUDED_FUNCTIONS = {
-    **{f: _NO_DERIVATIVE for f in (np.bincount, np.digitize, np.histogram, np.histogram_bin_edges,
-                                   np.histogram2d, np.histogramdd, np.lexsort)},
+    **{f: _NO_DERIVATIVE for f in (np.digitize, np.histogram_bin_edges, np.lexsort)},
     **{f: "returns facts about the array (shape, size, dtype), not values: nothing to differentiate"
        for f in (np.ndim, np.shape, np.size, np.result_type)},
     np.copyto: "writes into an existing array, which programs (pure functions of their inputs) never do; "
