@@ -42,24 +42,16 @@ def _name(uf) -> str:
     return f"{getattr(uf, '__module__', None) or 'numpy'}.{getattr(uf, '__name__', uf)}"
 
 
-def test_every_differentiable_ufunc_is_a_row_or_excluded_with_a_reason():
-    rows = {op.target for op in optable.TABLE}
-    missing = sorted(_name(uf) for uf, prim in registry.UFUNCS.items()
-                     if not isinstance(prim, NondiffPrimitive) and uf not in rows and uf not in optable.EXCLUDED)
-    assert not missing, ("differentiable ufuncs that programs() never draws: add a row with its domain to "
-                         f"funcad/testing/optable.py, or list it in EXCLUDED with the reason: {missing}")
-    for uf, reason in optable.EXCLUDED.items():
-        assert isinstance(reason, str) and len(reason) > 20, f"{_name(uf)}: give a reason for excluding it"
-
-
-def test_every_implemented_function_is_a_row_or_excluded_with_a_reason():
-    rows = {op.target for op in optable.TABLE}
-    missing = sorted(_name(f) for f, impl in registry.FUNCTIONS.items()
-                     if not isinstance(impl, NondiffPrimitive) and f not in rows and f not in optable.EXCLUDED_FUNCTIONS)
-    assert not missing, ("functions funcad implements that programs() never draws: add a row with its domain to "
-                         f"funcad/testing/optable.py, or list it in EXCLUDED_FUNCTIONS with the reason: {missing}")
-    for f, reason in optable.EXCLUDED_FUNCTIONS.items():
-        assert f in registry.FUNCTIONS and f not in rows, f"{_name(f)}: excluded but not implemented, or also a row"
+@pytest.mark.parametrize("registered,excluded", [(registry.UFUNCS, "EXCLUDED"), (registry.FUNCTIONS, "EXCLUDED_FUNCTIONS")],
+                         ids=["ufuncs", "functions"])
+def test_every_differentiable_function_is_a_row_or_excluded_with_a_reason(registered, excluded):
+    rows, reasons = {op.target for op in optable.TABLE}, getattr(optable, excluded)
+    missing = sorted(_name(f) for f, impl in registered.items()
+                     if not isinstance(impl, NondiffPrimitive) and f not in rows and f not in reasons)
+    assert not missing, ("differentiable functions that programs() never draws: add a row with its domain to "
+                         f"funcad/testing/optable.py, or list it in {excluded} with the reason: {missing}")
+    for f, reason in reasons.items():
+        assert f in registered, f"{_name(f)} is in {excluded} but funcad does not implement it"
         assert isinstance(reason, str) and len(reason) > 20, f"{_name(f)}: give a reason for excluding it"
 
 
