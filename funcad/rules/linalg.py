@@ -29,7 +29,11 @@ Formulas (the standard stable ones; torch's ``FunctionsManual.cpp`` where it has
   of the read triangle gets ``G_ij + G_ji`` (``G`` the symmetric gradient torch returns).
   For a symmetric input built as ``X @ X.T`` both give the same chain-rule result.
 * ``qr`` (``mode='reduced'`` or ``'r'``, any shape; ``'complete'`` when ``m <= n``):
-  torch's formulas; ``m < n`` is the QR of the first ``m`` columns. ``svd(full_matrices=
+  torch's formulas; ``m < n`` is the QR of the first ``m`` columns. The signs of ``R``'s
+  diagonal are LAPACK's (minus the sign of the entry each Householder step reflects, kept
+  where the column below it is already 0), so NumPy's ``qr`` jumps where such an entry
+  or column is exactly 0 (a triangular or permutation matrix): the derivative there is that
+  of the factors NumPy returns, continued smoothly, as in torch. ``svd(full_matrices=
   True)`` of a non-square matrix: the extra columns of ``U`` (rows of ``Vh``) are not unique
   and have no derivative: reverse mode raises ``NotImplementedError`` if a result depends on
   them, forward mode gives them a ``nan`` tangent.

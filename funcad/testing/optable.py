@@ -769,15 +769,16 @@ def _real_distinct_eigenvalues(a):
 
 def _clear_householder_signs(a):
     """Full column rank, and every Householder reflection LAPACK makes is a clear one: the
-    part of its column below the diagonal is not near 0. Where it is exactly 0 LAPACK takes
-    no reflection and keeps the diagonal entry's sign, and next to it flips that sign, so
-    NumPy's ``qr`` jumps there (at a triangular matrix) and has no derivative."""
+    entry on the diagonal and the part of its column below it are not near 0. The sign of
+    R's diagonal entry is minus that entry's; where the part below is exactly 0 LAPACK takes
+    no reflection and keeps the sign. So NumPy's ``qr`` jumps where either is 0 (at a
+    triangular matrix, at a permutation) and has no derivative there."""
     if a.ndim != 2 or a.shape[0] < a.shape[1] or not _well_conditioned(a):
         return False
     r = np.array(a, dtype=np.float64)
     for k in range(min(r.shape[0] - 1, r.shape[1])):
         x = r[k:, k]
-        if np.linalg.norm(x[1:]) < 0.1:
+        if abs(x[0]) < 0.1 or np.linalg.norm(x[1:]) < 0.1:
             return False
         v = x.copy()
         v[0] += np.copysign(np.linalg.norm(x), x[0])
