@@ -111,27 +111,44 @@ histogram_bin_edges, digitize = map(_binned, (np.histogram_bin_edges, np.digitiz
 
 
 # -- weighted counts: the sums of the weights in each bin, linear in the weights ------------
-def _bin_sums(weights, bins: np.ndarray, size: int, dtype=None):
-    """``out[k]`` = the sum of the (ravelled) ``weights`` whose bin is ``k``, for ``k`` below
-    ``size``; a bin of -1 drops its weight. A gather of the kept weights, then a
-    scatter-add (``untake``): both linear, so every order follows."""
+def _bin_sums(weights, bins: np.ndarray, size: int, dtype):
+    """``out[k]`` = the sum of the (ravelled) ``weights`` whose bin is ``k``, in ``dtype``: a
+    scatter-add (``untake``), linear, so every order follows."""
     from .shape import astype, ravel
-    w = ravel(weights)
-    if dtype is not None:
-        w = astype(w, dtype)
-    keep = np.flatnonzero(bins >= 0)
-    if keep.size < bins.size:
-        w, bins = getitem_p(w, (keep,), 1), bins[keep]
-    return untake_p(w, (bins,), (size,), 1)
+    return untake_p(astype(ravel(weights), dtype), (bins,), (size,), 1)
 
 
-def _edge_bins(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The bin of each sample: ``edges[k] <= v < edges[k + 1]``, the last bin closed;
-    -1 outside (and for NaN), as ``np.histogram`` counts."""
-    b = np.searchsorted(edges, v, side="right") - 1
-    b[v == edges[-1]] = len(edges) - 2
-    b[~((v >= edges[0]) & (v <= edges[-1]))] = -1
-    return b
+def _weighted_counts(sample: np.ndarray, edges: list, weights, dtype):
+    """The sums of a traced ``weights`` over the bins of (N, D) ``sample`` given NumPy's
+    ``edges``, each sample's bin along each axis found as ``np.histogramdd`` finds it
+    (``edges[k] <= v < edges[k + 1]``, the last bin closed; the samples outside, NaN too,
+    fall in two extra bins at the ends, which are dropped)."""
+    from .shape import reshape
+    nbin = np.array([len(e) + 1 for e in edges])
+    index = []
+    for i, e in enumerate(edges):
+        k = np.searchsorted(e, sample[:, i], side="right")
+        k[sample[:, i] == e[-1]] -= 1
+        index.append(k)
+    hist = _bin_sums(weights, np.ravel_multi_index(tuple(index), nbin), int(nbin.prod()), dtype)
+    return getitem_p(reshape(hist, tuple(nbin)), (slice(1, -1),) * len(edges), len(edges))
+
+
+def _density(hist, edges: list):
+    """Counts divided by their total and by each bin's width (``density=True``)."""
+    from .reductions import sum as sum_
+    total = sum_(hist)
+    for i, e in enumerate(edges):
+        shape = [1] * len(edges)
+        shape[i] = len(e) - 1
+        hist = hist / np.diff(e).astype(float).reshape(shape)
+    return hist / total
+
+
+def _samples(sample) -> np.ndarray:
+    """``sample`` as NumPy's histogramdd reads it: (N, D), or a sequence of D arrays."""
+    s = [value_of(c) for c in sample] if isinstance(sample, (list, tuple)) else value_of(sample)
+    return s if isinstance(s, np.ndarray) and s.ndim == 2 else np.atleast_2d(s).T
 
 
 @implements(np.bincount)
@@ -155,69 +172,32 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         return out, edges
     from .shape import astype
     dt = dtype_of(weights)    # NumPy sums in float64 (complex128), then casts back
-    hist = _bin_sums(weights, _edge_bins(np.ravel(value_of(a)), edges), len(edges) - 1,
-                     np.result_type(dt, np.float64))
+    hist = _weighted_counts(np.ravel(value_of(a))[:, None], [edges], weights, np.result_type(dt, np.float64))
     hist = astype(hist, dt)
-    if density:
-        from .reductions import sum as sum_
-        hist = hist / np.diff(edges).astype(float) / sum_(hist)
-    return hist, edges
-
-
-def _weighted_histogramdd(sample: np.ndarray, edges: list, weights, density):
-    """``np.histogramdd``'s counts of a traced ``weights`` for (N, D) ``sample`` and NumPy's
-    ``edges``: each sample's bin along each axis as NumPy finds it (the last edge closed;
-    bins 0 and n + 1 hold the samples outside and are dropped)."""
-    from .reductions import sum as sum_
-    from .shape import reshape
-    nbin = np.array([len(e) + 1 for e in edges])
-    index = []
-    for i, e in enumerate(edges):
-        k = np.searchsorted(e, sample[:, i], side="right")
-        k[sample[:, i] == e[-1]] -= 1
-        index.append(k)
-    flat = np.ravel_multi_index(tuple(index), nbin)
-    hist = reshape(_bin_sums(weights, flat, int(nbin.prod()), np.float64), tuple(nbin))
-    hist = getitem_p(hist, (slice(1, -1),) * len(edges), len(edges))
-    if density:
-        total = sum_(hist)
-        for i, e in enumerate(edges):
-            shape = [1] * len(edges)
-            shape[i] = len(e) - 1
-            hist = hist / np.diff(e).reshape(shape)
-        hist = hist / total
-    return hist
-
-
-def _samples(sample) -> np.ndarray:
-    """``sample`` as NumPy's histogramdd reads it: (N, D), or a sequence of D arrays."""
-    s = [value_of(c) for c in sample] if isinstance(sample, (list, tuple)) else value_of(sample)
-    try:
-        N, D = s.shape
-    except (AttributeError, ValueError):
-        s = np.atleast_2d(s).T
-    return s
+    return (_density(hist, [edges]) if density else hist), edges
 
 
 @implements(np.histogramdd)
 def histogramdd(sample, bins=10, range=None, density=None, weights=None):
-    """``np.histogramdd``: as :func:`histogram`, differentiable in a traced ``weights``."""
-    out, edges = _plain(np.histogramdd, (_samples(sample),),
-                        dict(bins=bins, range=range, density=density, weights=weights))
+    """``np.histogramdd``: as :func:`histogram` (float64 counts), differentiable in a traced
+    ``weights``."""
+    sample = _samples(sample)
+    out, edges = _plain(np.histogramdd, (sample,), dict(bins=bins, range=range, density=density, weights=weights))
     if not isinstance(weights, Box):
         return out, edges
-    return _weighted_histogramdd(_samples(sample), edges, weights, density), edges
+    hist = _weighted_counts(sample, edges, weights, np.float64)
+    return (_density(hist, edges) if density else hist), edges
 
 
 @implements(np.histogram2d)
 def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
-    """``np.histogram2d``: as :func:`histogram`, differentiable in a traced ``weights``."""
+    """``np.histogram2d``: as :func:`histogramdd` of the samples ``[x, y]``."""
     out, xedges, yedges = _plain(np.histogram2d, (x, y), dict(bins=bins, range=range, density=density,
                                                               weights=weights))
     if not isinstance(weights, Box):
         return out, xedges, yedges
-    sample = _samples([x, y])
-    return _weighted_histogramdd(sample, [xedges, yedges], weights, density), xedges, yedges
+    hist = _weighted_counts(_samples([x, y]), [xedges, yedges], weights, np.float64)
+    return (_density(hist, [xedges, yedges]) if density else hist), xedges, yedges
 
 
 # -- unique: a gather, ties split evenly ----------------------------------------------------
