@@ -323,6 +323,18 @@ def test_a_function_that_raises_outside_its_domain_is_checked_near_the_edge():
     assert "fails away from x0" in msg and "near the one checked" in msg
 
 
+def test_a_derivative_with_nothing_to_set_its_scale_is_checked_at_unit_scale():
+    """``imag(ifft(irfft(x)))`` is 0 everywhere; at x = 0 its values, the values on the way
+    and the finite differences are all exactly 0, and funcad's derivative is rounding
+    (9e-18). The tolerance had no scale at all (0) and failed it (thorough search, seed
+    13013); the unit seeds set it now. A wrong derivative there is still caught."""
+    f = lambda x: np.imag(np.fft.ifftn(np.fft.irfft(x)))    # noqa: E731
+    z = np.zeros(4)
+    check_grads(f, (z,), order=2)
+    check_grads(lambda x: np.imag(np.fft.ifftn(np.fft.irfftn(x))), (z,), order=2)
+    assert "disagrees" in fails(lambda x: f(x) + 1e-6 * sin_bad_vjp(x[:1]), (z,), order=1)
+
+
 def test_a_step_where_the_output_changes_kind_is_outside_the_domain():
     """Eigenvalues 0.125 apart, real at the point, turn complex at the first steps (0.1 for
     entries of size 2): the output has twice the entries there once flattened. Such a point

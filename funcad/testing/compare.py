@@ -29,6 +29,9 @@ derivative ``ad`` agrees when
   derivatives and its intermediate values (per unit of input);
   float32, ``1e-4 * max(max|all|, lower)`` (float32 rounding inside funcad is relative to
   the terms it adds up: ``sin(x)**2 + cos(x)**2`` has terms of size 1 and derivative 0).
+  Where all of those are exactly 0 (a linear map at 0, such as ``imag(ifft(irfft(x)))``,
+  which is 0 everywhere while funcad's derivative rounds to 1e-17), the scale is 1, that of
+  the unit seeds the derivative is computed from.
 
 A user's ``atol``/``rtol`` replace those defaults; the error-estimate and roundoff terms
 stay (they are the finite differences' uncertainty, not a choice).
@@ -94,12 +97,15 @@ def tolerance(fd: FDResult, fvals: np.ndarray, dtype, atol=None, rtol=None, lowe
     absdf = np.abs(df)
     rt = default_rtol(dtype) if rtol is None else rtol
     total = float(np.max(absdf, initial=0.0))
+    # Where nothing sets a scale (the differences, f's values and the values it computes
+    # on the way all exactly 0: a linear map at 0), the derivative's own seeds do: 1.
+    size = max(total, lower) or 1.0
     if atol is not None:
         at = np.full(df.shape, float(atol))
     elif is_single(dtype):
-        at = np.full(df.shape, 1e-4 * max(total, lower))
+        at = np.full(df.shape, 1e-4 * size)
     else:
-        at = 1e-10 * np.max(absdf, axis=1, keepdims=True, initial=0.0) + 1e-13 * max(total, lower)
+        at = 1e-10 * np.max(absdf, axis=1, keepdims=True, initial=0.0) + 1e-13 * size
     err = np.where(np.isfinite(fd.error), fd.error, 0.0)
     f = np.abs(np.nan_to_num(np.asarray(fvals, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))
     if fd.fscale is not None:          # the values around the point, where differences are taken
