@@ -801,9 +801,10 @@ def _right_half_plane(a):
 
 def _banded(ab):
     """The dense tridiagonal matrix of ``solve_banded((1, 1), ab, b)``'s ``ab``."""
+    from ..rules.linalg import _band_to_dense
     if ab.ndim != 2 or ab.shape[0] != 3:
         return np.full((2, 2), np.nan)
-    return np.diag(ab[1]) + np.diag(ab[0, 1:], 1) + np.diag(ab[2, :-1], -1)
+    return _band_to_dense(ab, 1, 1)
 
 
 def _fresh_banded(draw, dtype):
