@@ -198,6 +198,35 @@ def test_interp():
     assert np.allclose(g, [0.0, (FP[2] - FP[1]) / 1.5, 0.0])
 
 
+def test_interp_constant_knots():
+    """Knots, bounds and period constant: one primitive whose values are NumPy's own, with
+    x and fp traced together (their cross derivatives) at any shape."""
+    on_knots = np.array([0.0, 1.0, 2.5, 3.0, -0.5, 3.5])
+    for f, args in [(lambda x, fp: np.interp(x, XP, fp), (XQ, FP)),
+                    (lambda x, fp: np.interp(x, XP, fp, left=2.0, right=-1.0), (XQ, FP)),
+                    (lambda x, fp: np.interp(x, list(XP), fp), (np.stack([XQ, XQ[::-1] * 0.9]), FP)),
+                    (lambda x: np.interp(x, XP, FP), (np.array(1.7),)),
+                    (lambda fp: np.interp(on_knots, XP, fp, right=0.5), (FP,)),
+                    (lambda x, fp: np.interp(x, XP[:2], fp), (XQ, FP[:2]))]:
+        check(f, *args)
+        assert np.array_equal(traced(f, *args), f(*args))
+    # on a knot, the slope of the segment to its right (of the last one at xp[-1]); outside, 0
+    g = funcad.grad(lambda x: np.sum(np.interp(x, XP, FP)))(on_knots)
+    slopes = np.diff(FP) / np.diff(XP)
+    np.testing.assert_allclose(g, [slopes[0], slopes[1], slopes[2], slopes[2], 0.0, 0.0], rtol=1e-14)
+    # fp's cotangent: the points' weights on the two knots of their segment, the end
+    # values' weight where no bound is given
+    g = funcad.grad(lambda fp: np.sum(np.interp([-1.0, 0.5, 4.0], XP, fp, right=7.0)))(FP)
+    np.testing.assert_allclose(g, [1.5, 0.5, 0.0, 0.0])
+    # complex values, real points: the points' gradient of a real loss is real
+    fz = FP + 1j * FP[::-1]
+    check_grads(lambda x, fp: np.interp(x, XP, fp), (XQ, fz))
+    loss = lambda x: np.sum(np.abs(np.interp(x, XP, fz)) ** 2)  # noqa: E731
+    g = funcad.grad(loss)(XQ)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, funcad.jacfwd(loss)(XQ), rtol=1e-12)
+
+
 def test_polyval():
     check(np.polyval, FP, X)
     check(np.polyval, FP[:1], X[0])

@@ -5,8 +5,9 @@ Almost everything here is a composition of funcad's primitives applied to primal
 values, following NumPy's own algorithm, so every derivative (any order, both modes)
 comes from those primitives' rules. What is not differentiable is read from the plain
 values with ``value_of``: NaN masks, sort orders, segment indices, weights' zero checks.
-The one new primitive family is ``sinc_d_p(x, k)``, the k-th derivative of ``sinc``, so
-that ``sinc`` differentiates to any order, also at 0.
+Two primitives are new: ``sinc_d_p(x, k)``, the k-th derivative of ``sinc``, so that
+``sinc`` differentiates to any order, also at 0; and ``interp_p``, ``np.interp`` with
+constant knots (the common case), one node in place of about fifteen.
 
 Choices at non-differentiable points (rows for ``kinks``' table):
 
@@ -29,13 +30,13 @@ import numpy as np
 
 from ..core import Box, value_of
 from .broadcast import align, dtype_of, fit, ndim_of, shape_of, unbroadcast
-from .contractions import dot, matmul
+from .contractions import _conj, dot, matmul
 from .elementwise import conj_p, defelementwise, is_complex, real_if_real, where_p
-from .indexing import getitem
+from .indexing import getitem, getitem_p, untake_p
 from .nondiff import zero_derivative
 from .reductions import _check_out, max as _max, mean as _mean, min as _min, norm_axis
 from .reductions import prod as _prod, sum as _sum
-from .registry import implements, primitive
+from .registry import defjvp, defvjp, implements, primitive
 from .manipulation import _axis, diff, flip_p, take_along_axis
 from .shape import astype, atleast_2d, concatenate, pad_axis_p, reshape, slice_axis_p, transpose
 from .sorting import sort
@@ -360,7 +361,9 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 @implements(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None):
     """``np.interp``: piecewise linear, differentiable in ``x``, ``fp``, ``left``/``right``
-    (and ``xp``, through the segment's slope). NumPy's result dtype (float64/complex128)."""
+    (and ``xp``, through the segment's slope). NumPy's result dtype (float64/complex128).
+    With the knots, the bounds and the period constants (the common case) it is one
+    primitive, ``interp_p``, whose value is NumPy's own; otherwise it is composed."""
     fv = value_of(fp)
     out_dt = np.complex128 if np.iscomplexobj(fv) else np.float64
     if ndim_of(xp) != 1 or ndim_of(fp) != 1:
@@ -370,6 +373,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                          else "fp and xp are not of the same size.")
     if shape_of(xp)[0] == 0:
         raise ValueError("array of sample points is empty")
+    if (period is None and shape_of(xp)[0] > 1
+            and not any(isinstance(a, Box) for a in (xp, left, right))):
+        return interp_p(x, fp, np.asarray(xp, dtype=float), left, right)
     if period is not None:
         if value_of(period) == 0:
             raise ValueError("period must be a non-zero value")
@@ -386,13 +392,62 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if k == 1:
         y = first + np.zeros(xv.shape)
     else:
-        j = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, k - 2)
+        j = _segment(xv, xpv)
         x0, x1 = _gather(xp, j), _gather(xp, j + 1)
         f0, f1 = _gather(fp, j), _gather(fp, j + 1)
         y = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
     y = where_p(xv > xpv[-1], last if right is None else right, y)
     y = where_p(xv < xpv[0], first if left is None else left, y)
     return astype(y, out_dt) if dtype_of(y) != out_dt else y
+
+
+def _segment(xv, xp):
+    """The segment ``j`` (between ``xp[j]`` and ``xp[j + 1]``) whose line gives each point's
+    value: the one to the right of a knot, the first one before ``xp[0]``, the last one at
+    ``xp[-1]`` and beyond (a search among the inner knots alone)."""
+    return np.asarray(np.searchsorted(xp[1:-1], xv, side="right"))
+
+
+def _interp_slope(x, fp, xp):
+    """dy/dx of ``interp_p``: the segment's slope inside the table, 0 outside (where the
+    value is a constant); differentiable in ``fp``, and constant in ``x`` (piecewise)."""
+    xv = np.asarray(value_of(x), dtype=float)
+    j = _segment(xv, xp)
+    inside = ~((xv < xp[0]) | (xv > xp[-1]))
+    return (_gather(fp, j + 1) - _gather(fp, j)) * (inside / (xp[j + 1] - xp[j]))
+
+
+def _interp_weights(x, xp, left, right):
+    """``interp_p(x, fp) = a * fp[j] + b * fp[j + 1]``: ``(j, a, b)``, with ``a`` and ``b``
+    following ``x`` inside the table; outside they pick ``fp[0]`` or ``fp[-1]``, or nothing
+    where ``left`` or ``right`` is given."""
+    xv = np.asarray(value_of(x), dtype=float)
+    j = _segment(xv, xp)
+    below, above = xv < xp[0], xv > xp[-1]
+    inside = ~(below | above)
+    w = (x - xp[j]) / (xp[j + 1] - xp[j])
+    a = where_p(inside, 1.0 - w, below if left is None else 0.0)
+    b = where_p(inside, w, above if right is None else 0.0)
+    return j, a, b
+
+
+def _interp_vjp_fp(g, ans, x, fp, xp, left, right):
+    j, a, b = _interp_weights(x, xp, left, right)
+    k, nd = shape_of(fp), ndim_of(ans)
+    return real_if_real(untake_p(g * a, (j,), k, nd) + untake_p(g * b, (j + 1,), k, nd), fp)
+
+
+def _interp_jvp_fp(t, ans, x, fp, xp, left, right):
+    j, a, b = _interp_weights(x, xp, left, right)
+    return a * getitem_p(t, (j,), 1) + b * getitem_p(t, (j + 1,), 1)
+
+
+# ``interp_p(x, fp, xp, left, right)``: np.interp with the knots ``xp`` (a float array with
+# two or more entries), ``left`` and ``right`` constants.
+interp_p = primitive(lambda x, fp, xp, left, right: np.interp(x, xp, fp, left, right), "interp")
+defvjp(interp_p, lambda g, ans, x, fp, xp, left, right: real_if_real(g * _conj(_interp_slope(x, fp, xp)), x),
+       _interp_vjp_fp)
+defjvp(interp_p, lambda t, ans, x, fp, xp, left, right: t * _interp_slope(x, fp, xp), _interp_jvp_fp)
 
 
 def _gather(a, idx):
