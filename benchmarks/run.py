@@ -49,6 +49,8 @@ from typing import Any, Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import tape_floor  # noqa: E402  (benchmarks/tape_floor.py)
+
 # Benchmark the working tree this file sits in, not some other installed funcad.
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.isdir(os.path.join(_REPO, "funcad")) and _REPO not in sys.path:
@@ -346,6 +348,8 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
             if not big:
                 wl.variants += [Variant("funcad", "func.jacfwd (forward)",
                                         lambda: lambda: F.jacfwd(f_np)(x))]
+        wl.variants += [Variant("minimal tape", "reverse (benchmarks/tape_floor.py)",
+                                lambda: lambda: tape_floor.grad(f_np, x))]
         if ag:
             f_ag = lambda z: chain(z, anp, steps)  # noqa: E731
             wl.variants += [Variant("autograd", "grad", lambda: lambda: ag.grad(f_ag)(x))]
@@ -849,8 +853,10 @@ def display_rows(wres: dict, libs: Libs) -> list[tuple]:
     """(library, variant, row or None, note) in table order; torch condensed to its best."""
     rows = wres["rows"]
     out = []
-    for lib in ("funcad", "autograd", "jax eager", "jax jit"):
+    for lib in ("funcad", "minimal tape", "autograd", "jax eager", "jax jit"):
         mine = [r for r in rows if r["library"] == lib]
+        if not mine and lib == "minimal tape":   # the floor of W1 and W7 only
+            continue
         if not mine:
             out.append((lib, "", None, libs.missing.get(lib.split()[0], "n/a")))
         out += [(lib, r["variant"], r, "") for r in mine]
@@ -943,6 +949,26 @@ def print_summary(results: list[dict], libs: Libs):
             best_names.append(f"{w['id']} {fb['variant']}")
     if best_names:
         print("    funcad (best) is: " + "; ".join(best_names))
+    rates = chain_rates(results)
+    if rates:
+        print("    W7's cost per op over W1's (reverse mode, collector on): "
+              + "; ".join(f"{lib} {x:.3f}x" for lib, x in rates.items()))
+
+
+def chain_rates(results: list[dict]) -> dict:
+    """W7's µs per op over W1's, for funcad's reverse mode and the minimal tape, when both
+    workloads ran: how much a long graph costs per op beyond a short one."""
+    by_id = {w["id"]: w for w in results}
+    if "W1" not in by_id or "W7" not in by_id:
+        return {}
+    out = {}
+    for lib, variant in (("funcad", "func.grad (reverse)"), ("minimal tape", "reverse (benchmarks/tape_floor.py)")):
+        per_op = [next((r["us_per_op"] for r in by_id[w]["rows"]
+                        if r["library"] == lib and r["variant"] == variant and "us_per_op" in r), None)
+                  for w in ("W1", "W7")]
+        if None not in per_op:
+            out[lib] = per_op[1] / per_op[0]
+    return out
 
 
 # =============================================================================================
