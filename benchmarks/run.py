@@ -951,23 +951,26 @@ def print_summary(results: list[dict], libs: Libs):
         print("    funcad (best) is: " + "; ".join(best_names))
     rates = chain_rates(results)
     if rates:
-        print("    W7's cost per op over W1's (reverse mode, collector on): "
-              + "; ".join(f"{lib} {x:.3f}x" for lib, x in rates.items()))
+        print("    W7's cost per op over W1's, reverse mode: "
+              + "; ".join(f"{lib} {x:.3f}x ({y:.3f}x in µs/op)" for lib, (x, y) in rates.items())
+              + ". Each measured as its ratio to NumPy's evaluation in the same rounds, so a "
+              "slow phase of the machine during one workload cancels (the µs/op do not).")
 
 
 def chain_rates(results: list[dict]) -> dict:
-    """W7's µs per op over W1's, for funcad's reverse mode and the minimal tape, when both
-    workloads ran: how much a long graph costs per op beyond a short one."""
+    """W7's cost per op over W1's, for funcad's reverse mode and the minimal tape, when both
+    workloads ran: how much a long graph costs per op beyond a short one. Returns
+    {library: (ratio of the two x-NumPy ratios, ratio of the two µs/op)}."""
     by_id = {w["id"]: w for w in results}
     if "W1" not in by_id or "W7" not in by_id:
         return {}
     out = {}
     for lib, variant in (("funcad", "func.grad (reverse)"), ("minimal tape", "reverse (benchmarks/tape_floor.py)")):
-        per_op = [next((r["us_per_op"] for r in by_id[w]["rows"]
-                        if r["library"] == lib and r["variant"] == variant and "us_per_op" in r), None)
-                  for w in ("W1", "W7")]
-        if None not in per_op:
-            out[lib] = per_op[1] / per_op[0]
+        rows = [next((r for r in by_id[w]["rows"] if r["library"] == lib and r["variant"] == variant
+                      and "us_per_op" in r), None) for w in ("W1", "W7")]
+        if None not in rows:
+            out[lib] = (rows[1]["ratio_to_numpy"] / rows[0]["ratio_to_numpy"],
+                        rows[1]["us_per_op"] / rows[0]["us_per_op"])
     return out
 
 
