@@ -342,7 +342,9 @@ class Deferred:
         return self.build(self.g, *self.parts)
 
     def add_into(self, buf) -> bool:
-        return np.result_type(buf, self.g) == buf.dtype and self.add(buf, self.g, *self.parts)
+        g = self.g   # an array or a NumPy scalar (see defer): its own dtype first, at once
+        return ((g.dtype == buf.dtype or np.result_type(buf, g) == buf.dtype)
+                and self.add(buf, g, *self.parts))
 
 
 def defer(prim: Primitive, add, g, *parts):

@@ -17,6 +17,8 @@ from .registry import deflinear, primitive
 
 def normalize_index(idx, nd: int) -> tuple:
     """``idx`` as a tuple covering all ``nd`` axes, with no Ellipsis and no boolean arrays."""
+    if type(idx) is int and nd:   # x[i], a loop's index: the common case, at once
+        return (idx,) + (slice(None),) * (nd - 1)
     if not isinstance(idx, tuple):
         idx = (idx,)
     items = []
@@ -70,12 +72,13 @@ def _place(out, g, idx, nb: int, add: bool):
     k, split = _advanced(idx)
     if split and nb:
         g = np.moveaxis(g, tuple(range(nb, nb + k)), tuple(range(k)))
+    where = (Ellipsis, *idx) if nb else idx   # NumPy takes a leading Ellipsis slowly (1 us)
     if k:
-        np.add.at(out, (Ellipsis, *idx), g)
+        np.add.at(out, where, g)
     elif add:
-        out[(Ellipsis, *idx)] += g
+        out[where] += g
     else:
-        out[(Ellipsis, *idx)] = g
+        out[where] = g
     return out
 
 
@@ -89,8 +92,8 @@ def _add_placed(buf, g, idx, shape, out_nd) -> bool:
     """Add ``g`` at ``idx`` into ``buf`` (getitem's deferred cotangent summed with the other
     contributions to the same array, such as the other rows of a loop over a matrix): in
     place, touching ``idx`` only."""
-    nb = np.ndim(g) - out_nd
-    if buf.shape != np.shape(g)[:nb] + shape:
+    nb = g.ndim - out_nd   # a Deferred's g is an array or a NumPy scalar
+    if buf.shape != g.shape[:nb] + shape:
         return False
     _place(buf, g, idx, nb, True)
     return True
