@@ -207,7 +207,11 @@ def test_interp_constant_knots():
                     (lambda x, fp: np.interp(x, list(XP), fp), (np.stack([XQ, XQ[::-1] * 0.9]), FP)),
                     (lambda x: np.interp(x, XP, FP), (np.array(1.7),)),
                     (lambda fp: np.interp(on_knots, XP, fp, right=0.5), (FP,)),
-                    (lambda x, fp: np.interp(x, XP[:2], fp), (XQ, FP[:2]))]:
+                    (lambda x, fp: np.interp(x, XP[:2], fp), (XQ, FP[:2])),
+                    (lambda x, fp: np.interp(x, XP, fp, period=3.5), (XQ * 2.1, FP)),
+                    (lambda x, fp: np.interp(x, XP[:1], fp, period=2.0), (XQ, FP[:1])),
+                    (lambda x: np.interp(x, XP.astype(np.float32), FP, period=3.5),
+                     (np.array([-0.3, 0.7, 5.1], np.float32),))]:
         check(f, *args)
         assert np.array_equal(traced(f, *args), f(*args))
     # on a knot, the slope of the segment to its right (of the last one at xp[-1]); outside, 0

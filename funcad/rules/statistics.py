@@ -363,7 +363,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """``np.interp``: piecewise linear, differentiable in ``x``, ``fp``, ``left``/``right``
     (and ``xp``, through the segment's slope). NumPy's result dtype (float64/complex128).
     With the knots, the bounds and the period constants (the common case) it is one
-    primitive, ``interp_p``, whose value is NumPy's own; otherwise it is composed."""
+    primitive, ``interp_p``, whose value is NumPy's own (a period first reduces ``x`` and
+    the knots as NumPy does); otherwise it is composed."""
     fv = value_of(fp)
     out_dt = np.complex128 if np.iscomplexobj(fv) else np.float64
     if ndim_of(xp) != 1 or ndim_of(fp) != 1:
@@ -373,19 +374,20 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                          else "fp and xp are not of the same size.")
     if shape_of(xp)[0] == 0:
         raise ValueError("array of sample points is empty")
-    if (period is None and shape_of(xp)[0] > 1
-            and not any(isinstance(a, Box) for a in (xp, left, right))):
-        return interp_p(x, fp, np.asarray(xp, dtype=float), left, right)
-    if period is not None:
+    if period is not None:   # NumPy's own reduction to one period, in float64
         if value_of(period) == 0:
             raise ValueError("period must be a non-zero value")
         period = abs(period)
         left = right = None
+        x, xp = (astype(a, np.float64) if isinstance(a, Box) else np.asarray(a, dtype=np.float64)
+                 for a in (x, xp))
         x, xp = remainder(x, period), remainder(xp, period)
         order = np.argsort(value_of(xp))
         xp, fp = _gather(xp, order), _gather(fp, order)
         xp = concatenate((_gather(xp, [-1]) - period, xp, _gather(xp, [0]) + period))
         fp = concatenate((_gather(fp, [-1]), fp, _gather(fp, [0])))
+    if shape_of(xp)[0] > 1 and not any(isinstance(a, Box) for a in (xp, left, right)):
+        return interp_p(x, fp, np.asarray(xp, dtype=float), left, right)
     xv, xpv = np.asarray(value_of(x), dtype=float), np.asarray(value_of(xp), dtype=float)
     k = xpv.shape[0]
     first, last = _gather(fp, 0), _gather(fp, k - 1)
