@@ -385,6 +385,14 @@ def test_solve_triangular(trans, lower, unit):
 
 def test_solve_triangular_vector_stacked_and_triangle():
     check(lambda a, b: fsla.solve_triangular(a, b, lower=True), gen(batch=(2,)), vec(3))
+    # a short stack is solved by LAPACK per matrix, a long one (more matrices than rows) by
+    # one substitution over the stack: both give each matrix's own solve
+    for a, b in [(gen(batch=(2,)), vec(3, 2)), (gen(2, batch=(5,)), vec(5, 2, 3))]:
+        x = fsla.solve_triangular(a, b, lower=True)
+        want = np.stack([sla.solve_triangular(ai, bi, lower=True)
+                         for ai, bi in zip(a, np.broadcast_to(b, a.shape[:1] + b.shape[-2:]))])
+        np.testing.assert_allclose(x, want, rtol=1e-13)
+        check(lambda a, b: fsla.solve_triangular(a, b, lower=True, unit_diagonal=True), a, b)
     g = funcad.grad(lambda a: np.sum(fsla.solve_triangular(a, np.ones(3), unit_diagonal=True)))(gen())
     assert np.all(np.tril(g) == 0)
 
