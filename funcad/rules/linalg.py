@@ -425,7 +425,7 @@ def _tri_solve_impl(a, b, lower=False, unit=False):
     a, b = np.broadcast_to(a, lead + a.shape[-2:]), np.broadcast_to(b, lead + b.shape[-2:])
     out = np.empty(lead + b.shape[-2:], dt)
     for i in np.ndindex(lead):
-        out[i] = _keep_precision(_trtrs(a[i], b[i], lower, unit), dt)
+        out[i] = _trtrs(a[i], b[i], lower, unit)
     return out
 
 
