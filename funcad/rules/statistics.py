@@ -410,22 +410,25 @@ def _segment(xv, xp):
     return np.asarray(np.searchsorted(xp[1:-1], xv, side="right"))
 
 
+def _located(x, xp):
+    """Each point's segment ``j`` (``_segment``), and whether it lies below ``xp[0]`` or
+    above ``xp[-1]``, from the points' values."""
+    xv = np.asarray(value_of(x), dtype=float)
+    return _segment(xv, xp), xv < xp[0], xv > xp[-1]
+
+
 def _interp_slope(x, fp, xp):
     """dy/dx of ``interp_p``: the segment's slope inside the table, 0 outside (where the
     value is a constant); differentiable in ``fp``, and constant in ``x`` (piecewise)."""
-    xv = np.asarray(value_of(x), dtype=float)
-    j = _segment(xv, xp)
-    inside = ~((xv < xp[0]) | (xv > xp[-1]))
-    return (_gather(fp, j + 1) - _gather(fp, j)) * (inside / (xp[j + 1] - xp[j]))
+    j, below, above = _located(x, xp)
+    return (_gather(fp, j + 1) - _gather(fp, j)) * (~(below | above) / (xp[j + 1] - xp[j]))
 
 
 def _interp_weights(x, xp, left, right):
     """``interp_p(x, fp) = a * fp[j] + b * fp[j + 1]``: ``(j, a, b)``, with ``a`` and ``b``
     following ``x`` inside the table; outside they pick ``fp[0]`` or ``fp[-1]``, or nothing
     where ``left`` or ``right`` is given."""
-    xv = np.asarray(value_of(x), dtype=float)
-    j = _segment(xv, xp)
-    below, above = xv < xp[0], xv > xp[-1]
+    j, below, above = _located(x, xp)
     inside = ~(below | above)
     w = (x - xp[j]) / (xp[j + 1] - xp[j])
     a = where_p(inside, 1.0 - w, below if left is None else 0.0)
