@@ -57,6 +57,8 @@ if os.path.isdir(os.path.join(_REPO, "funcad")) and _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 # --- sizes and seeds (shared by every library) ---------------------------------------------
+# The two reverse-mode chain variants whose W7/W1 step the summary compares (chain_rates)
+FUNCAD_CHAIN, TAPE_CHAIN = "func.grad (reverse)", "reverse (benchmarks/tape_floor.py)"
 OPS_PER_STEP = 3          # the brief's convention for `x = sin(x)*0.5 + x*0.5` (see README)
 W1_OPS = 1_000
 W7_OPS = 100_000
@@ -339,7 +341,7 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
         f_np = lambda z: chain(z, np, steps)  # noqa: E731
         if fc:
             wl.variants += [
-                Variant("funcad", "func.grad (reverse)", lambda: lambda: F.grad(f_np)(x))]
+                Variant("funcad", FUNCAD_CHAIN, lambda: lambda: F.grad(f_np)(x))]
             if big:
                 wl.variants += [Variant("funcad", "func.grad (reverse), gc disabled",
                                         lambda: lambda: F.grad(f_np)(x), gc_off=True)]
@@ -348,7 +350,7 @@ def build_workloads(L: Libs, I: dict, quick: bool) -> list[Workload]:
             if not big:
                 wl.variants += [Variant("funcad", "func.jacfwd (forward)",
                                         lambda: lambda: F.jacfwd(f_np)(x))]
-        wl.variants += [Variant("minimal tape", "reverse (benchmarks/tape_floor.py)",
+        wl.variants += [Variant("minimal tape", TAPE_CHAIN,
                                 lambda: lambda: tape_floor.grad(f_np, x))]
         if ag:
             f_ag = lambda z: chain(z, anp, steps)  # noqa: E731
@@ -965,7 +967,7 @@ def chain_rates(results: list[dict]) -> dict:
     if "W1" not in by_id or "W7" not in by_id:
         return {}
     out = {}
-    for lib, variant in (("funcad", "func.grad (reverse)"), ("minimal tape", "reverse (benchmarks/tape_floor.py)")):
+    for lib, variant in (("funcad", FUNCAD_CHAIN), ("minimal tape", TAPE_CHAIN)):
         rows = [next((r for r in by_id[w]["rows"] if r["library"] == lib and r["variant"] == variant
                       and "us_per_op" in r), None) for w in ("W1", "W7")]
         if None not in rows:

@@ -412,15 +412,13 @@ def slogdet(a):
 def _tri_solve_impl(a, b, lower=False, unit=False):
     dt = np.result_type(a, b)
     a, b = np.asarray(a), np.asarray(b)
-    n = a.shape[-1]
-    if not (n and b.size):
-        return _substitute(a, b, lower, unit).astype(dt, copy=False)
-    if a.ndim == 2:
+    n, empty = a.shape[-1], not (a.shape[-1] and b.size)
+    if a.ndim == 2 and not empty:
         return _keep_precision(_trtrs(a, b, lower, unit), dt)
     # a stack: LAPACK per matrix while there are no more matrices than rows, else one
     # substitution vectorised over the stack (n steps); measured crossover near 2n
     lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if math.prod(lead) > n:
+    if empty or math.prod(lead) > n:
         return _substitute(a, b, lower, unit).astype(dt, copy=False)
     a, b = np.broadcast_to(a, lead + a.shape[-2:]), np.broadcast_to(b, lead + b.shape[-2:])
     out = np.empty(lead + b.shape[-2:], dt)
