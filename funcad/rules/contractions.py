@@ -122,7 +122,7 @@ def _row(v):
 
 
 # A matrix times a vector, the common case, by direct formulas (batch axes of the tangent
-# or cotangent ride along in front): x (m, n) @ y (n,), and x (n,) @ y (n, p).
+# or cotangent ride along in front): x (m, n) @ y (n,), x (n,) @ y (n, p), and x (n,) @ y (n,).
 MATRIX_VECTOR = {
     ("vjp", 0): lambda g, x, y: real_if_real(_col(g) * _conj(y), x),
     ("vjp", 1): lambda g, x, y: real_if_real(matmul_p(g, _conj(x)), y),
@@ -135,14 +135,25 @@ VECTOR_MATRIX = {
     ("jvp", 0): lambda t, x, y: matmul_p(t, y),
     ("jvp", 1): lambda t, x, y: matmul_p(x, t),
 }
+VECTOR_VECTOR = {   # a dot product: the scalar cotangent scales the other vector
+    ("vjp", 0): lambda g, x, y: real_if_real(_unit_axis(g) * _conj(y), x),
+    ("vjp", 1): lambda g, x, y: real_if_real(_unit_axis(g) * _conj(x), y),
+    ("jvp", 0): lambda t, x, y: matmul_p(t, y),
+    ("jvp", 1): lambda t, x, y: matmul_p(t, x),
+}
+
+
+def _unit_axis(s):
+    """(...) -> (..., 1): a scalar (with batch axes) ready to scale a vector."""
+    return reshape_p(s, (1,), 0)
 
 
 def _vector_aware(matrix_rule, i, kind):
     """Rule ``i`` of matmul for any operand ranks: matrices go straight to ``matrix_rule``,
-    a matrix and a vector to the direct formulas above; otherwise (a stack of matrices and
-    a vector, two vectors) the rule runs on the matrix forms, reshaping only the tangent
+    a matrix and a vector or two vectors to the direct formulas above; otherwise (a stack
+    of matrices and a vector) the rule runs on the matrix forms, reshaping only the tangent
     or cotangent and the operands, so the traced primal is one primitive."""
-    mv, vm = MATRIX_VECTOR[kind, i], VECTOR_MATRIX[kind, i]
+    mv, vm, vv = MATRIX_VECTOR[kind, i], VECTOR_MATRIX[kind, i], VECTOR_VECTOR[kind, i]
 
     def rule(c, ans, x, y):
         xs, ys = shape_of(x), shape_of(y)
@@ -150,8 +161,11 @@ def _vector_aware(matrix_rule, i, kind):
             return matrix_rule(c, ans, x, y)
         if len(xs) == 2 and len(ys) == 1:
             return mv(c, x, y)
-        if len(xs) == 1 and len(ys) == 2:
-            return vm(c, x, y)
+        if len(xs) == 1:
+            if len(ys) == 2:
+                return vm(c, x, y)
+            if len(ys) == 1:
+                return vv(c, x, y)
         xm, ym, am = _as_matrices(x, y, xs, ys)
         arg_shape, argm = (xs, ys)[i], (xm, ym)[i]
         if kind == "vjp":   # ans-shaped cotangent in, argument-shaped out
