@@ -117,13 +117,16 @@ def unbroadcast(c, target: tuple, nb: int):
     core = cs[nb:]
     if core == target:
         return c
-    extra = len(core) - len(target)
-    axes = tuple(range(-len(core), -len(target))) if extra else ()
-    axes += tuple(i - len(target) for i, s in enumerate(target) if s == 1 and core[extra + i] != 1)
-    if axes:   # same rank: keepdims gives the target's shape, with no reshape after
-        c = sum_p(c, axes, len(core), not extra)
-    if shape_of(c)[nb:] != target:
-        c = reshape_p(c, target, len(core) - len(axes))
+    nc, nt = len(core), len(target)
+    extra = nc - nt
+    axes = tuple(range(-nc, -nt)) if extra else ()
+    if 1 in target:   # axes kept as 1 that the broadcast grew
+        axes += tuple([i - nt for i in range(nt) if target[i] == 1 and core[extra + i] != 1])
+    if not extra:   # same rank: keepdims gives the target's shape, with no reshape after
+        return sum_p(c, axes, nc, True)
+    c = sum_p(c, axes, nc, False)
+    if len(axes) != extra:   # the target's own 1s were summed away with the extra axes
+        c = reshape_p(c, target, nc - len(axes))
     return c
 
 
