@@ -104,8 +104,11 @@ def keep_reduced(g, x, axis, nd, keepdims):
 
 def expand_reduced(g, x, axis, nd, keepdims):
     """A reduction's cotangent (or answer) broadcast back to ``x``'s core shape: sum's VJP,
-    and the first step of every other reduction's."""
-    return broadcast_p(keep_reduced(g, x, axis, nd, keepdims), core_shape(x, nd), nd)
+    and the first step of every other reduction's. Reduced leading axes (a full reduction,
+    ``axis=0``) need no 1s kept: broadcasting puts them in front."""
+    if keepdims or axis != tuple(range(-nd, len(axis) - nd)):
+        return broadcast_p(keep_reduced(g, x, axis, nd, keepdims), core_shape(x, nd), nd)
+    return broadcast_p(g, core_shape(x, nd), nd - len(axis))
 
 
 deflinear(sum_p, lambda g, ans, x, axis, nd, keepdims: expand_reduced(g, x, axis, nd, keepdims))
