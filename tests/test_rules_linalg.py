@@ -222,6 +222,36 @@ def test_cholesky_reads_one_triangle():
     assert np.all(np.triu(g, 1) == 0) and np.any(np.tril(g, -1) != 0)
 
 
+def test_cholesky_third_order():
+    """Cholesky's rules are written with the triangular congruence, whose own rules are
+    differentiated here once more."""
+    check(np.linalg.cholesky, spd(), order=3)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["LT-S-L", "L-S-LT"])
+def test_triangular_congruence(right):
+    """``L^-T S L^-1`` (``right``) and ``L^-1 S L^-T``, the primitive of cholesky's rules:
+    values against explicit inverses, by LAPACK's sygst for one matrix and a short stack,
+    by two triangular solves for a long stack; it reads the lower triangles of both
+    arguments; float32 stays float32; its rules to order 2 in both modes, for one factor
+    and for a stack of factors against one matrix (the cotangent of S summed over it)."""
+    from funcad.rules.linalg import congruence_p
+    L, s = np.linalg.cholesky(spd(4)), gen(4, seed=1)
+    Li = np.linalg.inv(L)
+    S = np.tril(s) + np.tril(s, -1).T
+    want = Li.T @ S @ Li if right else Li @ S @ Li.T
+    noise = np.triu(gen(4, seed=2), 1)   # in the upper triangles, which are not read
+    np.testing.assert_allclose(congruence_p(L + noise, s + noise, right=right), want, rtol=1e-12, atol=1e-12)
+    for k in (3, 9):   # 3 matrices of 4 x 4: sygst per matrix; 9: the solves over the stack
+        got = congruence_p(np.broadcast_to(L, (k, 4, 4)), s, right=right)
+        np.testing.assert_allclose(got, np.broadcast_to(want, (k, 4, 4)), rtol=1e-12, atol=1e-12)
+    f32 = congruence_p(L.astype(np.float32), s.astype(np.float32), right=right)
+    assert f32.dtype == np.float32
+    np.testing.assert_allclose(f32, want, rtol=1e-4, atol=1e-5)
+    check(lambda l, s: congruence_p(l, s, right=right), L, s)
+    check(lambda l, s: congruence_p(l, s, right=right), np.stack([L, 1.1 * L]), s)
+
+
 @pytest.mark.parametrize("uplo", ["L", "U"])
 def test_eigh(uplo):
     check(lambda a: parts(*np.linalg.eigh(a, UPLO=uplo)), spd())

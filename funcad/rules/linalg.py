@@ -517,6 +517,80 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 
 # =========================================================================================
+# Congruences by a triangular factor: L^-T S L^-1 and L^-1 S L^-T (cholesky's rules)
+# =========================================================================================
+def _congruence_impl(l, s, right=True):
+    """``L^-T S L^-1`` (``right``) or ``L^-1 S L^-T``, for ``L`` the lower triangle of ``l``
+    and ``S`` the symmetric matrix of ``s``'s lower triangle; symmetric, as is the answer.
+    Per matrix by LAPACK's sygst, which exploits that symmetry: half the work of two
+    triangular solves (at 200 x 200, 0.47 ms against 0.86), while there are no more
+    matrices than rows (as ``_tri_solve_impl`` chooses); otherwise, and for other dtypes,
+    the two solves."""
+    l, s = np.asarray(l), np.asarray(s)
+    dt = np.result_type(l, s)
+    n = l.shape[-1]
+    lead = np.broadcast_shapes(l.shape[:-2], s.shape[:-2])
+    lower = _tri_mask(n, n, True)
+    if dt.char not in "fd" or not n or math.prod(lead) > n:
+        full = np.where(lower, s, np.swapaxes(s, -1, -2))
+        lt = np.swapaxes(l, -1, -2)
+        x = _tri_solve_impl(lt if right else l, full, lower=not right)   # L^-T S (L^-1 S)
+        c = _tri_solve_impl(lt if right else l, np.swapaxes(x, -1, -2), lower=not right)
+        return np.where(lower, c, np.swapaxes(c, -1, -2)).astype(dt, copy=False)
+    l, s = np.broadcast_to(l, lead + (n, n)), np.broadcast_to(s, lead + (n, n))
+    sygst, = get_lapack_funcs(("sygst",), (np.empty(0, dt),))
+    out = np.empty(lead + (n, n), dt)
+    for i in np.ndindex(lead):
+        if right:   # with J the reversal, J L J = U is upper: L^-T S L^-1 = J U^-T (J S J) U^-1 J
+            c, info = sygst(s[i][::-1, ::-1], l[i][::-1, ::-1], itype=1, lower=0)
+            c = c[::-1, ::-1]
+        else:
+            c, info = sygst(s[i], l[i], itype=1, lower=1)
+        if info:   # pragma: no cover - an argument LAPACK rejects: a bug here
+            raise ValueError(f"funcad internal error: sygst returned info {info}")
+        out[i] = np.where(lower, c, c.T)   # the answer is in c's lower triangle
+    return out
+
+
+congruence_p = primitive(_congruence_impl, "tri_congruence")
+
+
+def _sym(g):
+    """The symmetric part of ``g`` (last two axes)."""
+    return 0.5 * (g + mT(g))
+
+
+def _congruence_jvp_l(t, ans, l, s, right=True):
+    # d(L^-T S L^-1) = -(X + X^T), X = C dL L^-1; d(L^-1 S L^-T) = -(Y + Y^T), Y = L^-1 dL C
+    t, nb = align(t, l, ans)
+    dl = _tril(t)
+    x = _right_tri_solve(_mm(ans, dl), l, lower=True) if right else tri_solve_p(l, _mm(dl, ans), lower=True)
+    return fit(-(x + mT(x)), ans, nb)
+
+
+def _congruence_jvp_s(t, ans, l, s, right=True):
+    t, nb = align(t, s, ans)
+    return fit(congruence_p(l, t, right=right), ans, nb)
+
+
+def _congruence_vjp_l(g, ans, l, s, right=True):
+    g2 = g + mT(g)   # -tril(C (G + G^T) L^-T), or -tril(L^-T (G + G^T) C)
+    x = _right_tri_solve(_mm(ans, g2), mT(l), lower=False) if right else \
+        tri_solve_p(mT(l), _mm(g2, ans), lower=False)
+    return unbroadcast(-_tril(x), shape_of(l), ndim_of(g) - ndim_of(ans))
+
+
+def _congruence_vjp_s(g, ans, l, s, right=True):
+    # the adjoint congruence of G's symmetric part, onto the lower triangle S is read from
+    c = congruence_p(l, _sym(g), right=not right)
+    return unbroadcast(_tri_grad(c, lower=True), shape_of(s), ndim_of(g) - ndim_of(ans))
+
+
+congruence_p.jvps = (_congruence_jvp_l, _congruence_jvp_s)
+congruence_p.vjps = (_congruence_vjp_l, _congruence_vjp_s)
+
+
+# =========================================================================================
 # Cholesky
 # =========================================================================================
 def _cholesky_impl(a, upper=False, scipy=False):
@@ -532,9 +606,9 @@ cholesky_p = primitive(_cholesky_impl, "cholesky")
 
 def _cholesky_jvp(t, ans, a, upper=False, scipy=False):
     L = mT(ans) if upper else ans
-    s = _sym_from_tri(t, lower=not upper)
-    y = tri_solve_p(L, s, lower=True)                      # L^-1 S
-    p = mT(tri_solve_p(L, mT(y), lower=True))              # L^-1 S L^-T
+    # L^-1 S L^-T, S the symmetric tangent of the triangle read (the congruence reads the
+    # lower triangle of its argument: t's own, or its upper one transposed)
+    p = congruence_p(L, mT(t) if upper else t, right=False)
     phi = _tril(p, -1) + 0.5 * where_p(np.eye(shape_of(p)[-1], dtype=bool), p, 0)
     dl = _mm(L, phi)
     return mT(dl) if upper else dl
@@ -543,10 +617,8 @@ def _cholesky_jvp(t, ans, a, upper=False, scipy=False):
 def _cholesky_vjp(g, ans, a, upper=False, scipy=False):
     L = mT(ans) if upper else ans
     gl = mT(g) if upper else g
-    k = _tril(_mm(mT(L), gl))
-    k = 0.5 * (k + mT(_tril(k, -1)))
-    k = tri_solve_p(mT(L), k, lower=False)                # L^-T K
-    G = _right_tri_solve(k, L, lower=True)                 # L^-T K L^-1 (symmetric)
+    # L^-T sym(Phi(L^T G)) L^-1: the congruence symmetrizes the lower triangle of half L^T G
+    G = congruence_p(L, 0.5 * _mm(mT(L), gl), right=True)
     return _tri_grad(G, lower=not upper)
 
 
