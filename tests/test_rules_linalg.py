@@ -252,6 +252,34 @@ def test_triangular_congruence(right):
     check(lambda l, s: congruence_p(l, s, right=right), np.stack([L, 1.1 * L]), s)
 
 
+@pytest.mark.parametrize("lower, trans", itertools.product([True, False], [False, True]))
+def test_triangular_product(lower, trans):
+    """``op(tri(a)) @ b``, the other primitive of cholesky's rules: values against NumPy's
+    product of the triangle (one matrix by BLAS's trmm, a stack of b as its columns, a
+    short stack of a per matrix, a long one and complex ones by a full product), only the
+    triangle read, C order, float32 kept; its rules to order 2 in both modes, real and
+    complex, with a stack of a against one b."""
+    from funcad.rules.linalg import trimm_p
+    a, b, bs = gen(4, seed=1), vec(4, 3), vec(5, 4, 3)
+    tri = (lambda x: np.tril(x)) if lower else (lambda x: np.triu(x))
+    op = (lambda x: np.swapaxes(x, -1, -2)) if trans else (lambda x: x)
+    noise = (np.triu if lower else np.tril)(gen(4, seed=2), 1 if lower else -1)   # not read
+    got = trimm_p(a + noise, b, lower=lower, trans=trans)
+    np.testing.assert_allclose(got, op(tri(a)) @ b, rtol=1e-13, atol=1e-13)
+    assert got.flags.c_contiguous
+    np.testing.assert_allclose(trimm_p(a, bs, lower=lower, trans=trans), op(tri(a)) @ bs, rtol=1e-13, atol=1e-13)
+    for k in (3, 9):   # per matrix, then the full products
+        stack = gen(4, batch=(k,), seed=3)
+        np.testing.assert_allclose(trimm_p(stack, b, lower=lower, trans=trans), op(tri(stack)) @ b,
+                                   rtol=1e-13, atol=1e-13)
+    assert trimm_p(a.astype(np.float32), b.astype(np.float32), lower=lower, trans=trans).dtype == np.float32
+    z = a + 0.5j * gen(4, seed=4)
+    np.testing.assert_allclose(trimm_p(z, b, lower=lower, trans=trans), op(tri(z)) @ b, rtol=1e-13, atol=1e-13)
+    check(lambda a, b: trimm_p(a, b, lower=lower, trans=trans), a, b)
+    check(lambda a, b: trimm_p(a, b, lower=lower, trans=trans), gen(4, batch=(2,)), b)
+    check(lambda a, b: trimm_p(a, b, lower=lower, trans=trans), z, b + 0.5j)
+
+
 @pytest.mark.parametrize("uplo", ["L", "U"])
 def test_eigh(uplo):
     check(lambda a: parts(*np.linalg.eigh(a, UPLO=uplo)), spd())

@@ -66,6 +66,7 @@ import math
 import operator
 import numpy as np
 import scipy.linalg as sla
+from scipy.linalg.blas import get_blas_funcs
 from scipy.linalg.lapack import get_lapack_funcs
 
 from ..core import value_of
@@ -420,10 +421,17 @@ def _tri_solve_impl(a, b, lower=False, unit=False):
     lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if empty or math.prod(lead) > n:
         return _substitute(a, b, lower, unit).astype(dt, copy=False)
+    return _each_matrix(lambda a, b: _trtrs(a, b, lower, unit), a, b, lead, dt)
+
+
+def _each_matrix(f, a, b, lead: tuple, dt):
+    """``f(a_i, b_i)`` for each pair of matrices of ``a`` and ``b`` broadcast over the
+    leading axes ``lead``, into one array of ``dt``: the per-matrix path of the LAPACK and
+    BLAS calls below, taken while a stack has no more matrices than rows."""
     a, b = np.broadcast_to(a, lead + a.shape[-2:]), np.broadcast_to(b, lead + b.shape[-2:])
     out = np.empty(lead + b.shape[-2:], dt)
     for i in np.ndindex(lead):
-        out[i] = _trtrs(a[i], b[i], lower, unit)
+        out[i] = f(a[i], b[i])
     return out
 
 
@@ -517,6 +525,59 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 
 # =========================================================================================
+# Triangular products: op(tri(a)) @ b (cholesky's rules)
+# =========================================================================================
+def _trimm_impl(a, b, lower=True, trans=False):
+    """``tri(a) @ b``, or ``tri(a).T @ b`` (``trans``), reading only the ``lower`` (else the
+    upper) triangle of ``a``: BLAS's trmm, half the work of a full product (at 200 x 200,
+    0.20 ms against 0.33), for one matrix (a stack of ``b`` as the columns of one matrix)
+    and per matrix for a stack of no more matrices than rows; otherwise a full product."""
+    a, b = np.asarray(a), np.asarray(b)
+    dt = np.result_type(a, b)
+    n = a.shape[-1]
+    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if dt.char not in "fd" or not (n and b.shape[-1]) or math.prod(lead) > n:
+        t = np.where(_tri_mask(n, n, lower), a, 0).astype(dt, copy=False)
+        return np.matmul(np.swapaxes(t, -1, -2) if trans else t, b)
+    trmm, = get_blas_funcs(("trmm",), (np.empty(0, dt),))
+
+    def one(a, b):   # b (…, n, k): the transposed product (b^T op(a)^T) leaves C order
+        a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
+        cols = np.moveaxis(b, -2, 0).reshape(n, -1) if b.ndim > 2 else b
+        out = trmm(1.0, a, cols.T, side=1, lower=lower, trans_a=not trans).T
+        return np.moveaxis(out.reshape((n,) + b.shape[:-2] + b.shape[-1:]), 0, -2) if b.ndim > 2 else out
+
+    return one(a, b) if a.ndim == 2 else _each_matrix(one, a, b, lead, dt)
+
+
+trimm_p = primitive(_trimm_impl, "trimm")
+
+
+def _trimm_jvp_a(t, ans, a, b, lower=True, trans=False):
+    t, nb = align(t, a, ans)
+    return fit(trimm_p(t, b, lower=lower, trans=trans), ans, nb)
+
+
+def _trimm_jvp_b(t, ans, a, b, lower=True, trans=False):
+    t, nb = align(t, b, ans)
+    return fit(trimm_p(a, t, lower=lower, trans=trans), ans, nb)
+
+
+def _trimm_vjp_a(g, ans, a, b, lower=True, trans=False):
+    c = _mm(g, mH(b))   # the cotangent of op(tri(a)), onto the triangle read
+    return unbroadcast(_tri(mT(c) if trans else c, lower), shape_of(a), ndim_of(g) - ndim_of(ans))
+
+
+def _trimm_vjp_b(g, ans, a, b, lower=True, trans=False):
+    c = trimm_p(conj_p(a) if is_complex(a) else a, g, lower=lower, trans=not trans)
+    return unbroadcast(c, shape_of(b), ndim_of(g) - ndim_of(ans))
+
+
+trimm_p.jvps = (_trimm_jvp_a, _trimm_jvp_b)
+trimm_p.vjps = (_trimm_vjp_a, _trimm_vjp_b)
+
+
+# =========================================================================================
 # Congruences by a triangular factor: L^-T S L^-1 and L^-1 S L^-T (cholesky's rules)
 # =========================================================================================
 def _congruence_impl(l, s, right=True):
@@ -537,19 +598,19 @@ def _congruence_impl(l, s, right=True):
         x = _tri_solve_impl(lt if right else l, full, lower=not right)   # L^-T S (L^-1 S)
         c = _tri_solve_impl(lt if right else l, np.swapaxes(x, -1, -2), lower=not right)
         return np.where(lower, c, np.swapaxes(c, -1, -2)).astype(dt, copy=False)
-    l, s = np.broadcast_to(l, lead + (n, n)), np.broadcast_to(s, lead + (n, n))
     sygst, = get_lapack_funcs(("sygst",), (np.empty(0, dt),))
-    out = np.empty(lead + (n, n), dt)
-    for i in np.ndindex(lead):
+
+    def one(l, s):
         if right:   # with J the reversal, J L J = U is upper: L^-T S L^-1 = J U^-T (J S J) U^-1 J
-            c, info = sygst(s[i][::-1, ::-1], l[i][::-1, ::-1], itype=1, lower=0)
+            c, info = sygst(s[::-1, ::-1], l[::-1, ::-1], itype=1, lower=0)
             c = c[::-1, ::-1]
         else:
-            c, info = sygst(s[i], l[i], itype=1, lower=1)
+            c, info = sygst(s, l, itype=1, lower=1)
         if info:   # pragma: no cover - an argument LAPACK rejects: a bug here
             raise ValueError(f"funcad internal error: sygst returned info {info}")
-        out[i] = np.where(lower, c, c.T)   # the answer is in c's lower triangle
-    return out
+        return np.where(lower, c, c.T).astype(dt, copy=False)   # the answer: c's lower triangle
+
+    return _each_matrix(one, l, s, lead, dt) if lead else one(l, s)
 
 
 congruence_p = primitive(_congruence_impl, "tri_congruence")
@@ -610,7 +671,7 @@ def _cholesky_jvp(t, ans, a, upper=False, scipy=False):
     # lower triangle of its argument: t's own, or its upper one transposed)
     p = congruence_p(L, mT(t) if upper else t, right=False)
     phi = _tril(p, -1) + 0.5 * where_p(np.eye(shape_of(p)[-1], dtype=bool), p, 0)
-    dl = _mm(L, phi)
+    dl = trimm_p(L, phi, lower=True)
     return mT(dl) if upper else dl
 
 
@@ -618,7 +679,7 @@ def _cholesky_vjp(g, ans, a, upper=False, scipy=False):
     L = mT(ans) if upper else ans
     gl = mT(g) if upper else g
     # L^-T sym(Phi(L^T G)) L^-1: the congruence symmetrizes the lower triangle of half L^T G
-    G = congruence_p(L, 0.5 * _mm(mT(L), gl), right=True)
+    G = congruence_p(L, 0.5 * trimm_p(L, gl, lower=True, trans=True), right=True)
     return _tri_grad(G, lower=not upper)
 
 
