@@ -215,10 +215,15 @@ einsum_path = nondiff(np.einsum_path)   # a contraction order: no derivative
 @implements(np.inner)
 def inner(a, b, /):
     """Sum over the last axes of ``a`` and ``b``."""
-    from .contractions import tensordot
+    from .contractions import matmul_p, tensordot
     a, b = _arr(a), _arr(b)
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         return a * b
+    if ndim_of(a) == ndim_of(b) == 1:   # a dot product: matmul's direct rules
+        (n,), (m,) = shape_of(a), shape_of(b)
+        if n != m:
+            raise ValueError(f"shapes ({n},) and ({m},) not aligned: {n} (dim 0) != {m} (dim 0)")
+        return matmul_p(a, b)
     return tensordot(a, b, axes=([-1], [-1]))
 
 
