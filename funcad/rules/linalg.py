@@ -583,6 +583,7 @@ trimm_p.vjps = (_trimm_vjp_a, _trimm_vjp_b)
 def _congruence_impl(l, s, right=True):
     """``L^-T S L^-1`` (``right``) or ``L^-1 S L^-T``, for ``L`` the lower triangle of ``l``
     and ``S`` the symmetric matrix of ``s``'s lower triangle; symmetric, as is the answer.
+    Real matrices (cholesky's): its rules transpose where complex ones would conjugate.
     Per matrix by LAPACK's sygst, which exploits that symmetry: half the work of two
     triangular solves (at 200 x 200, 0.47 ms against 0.86), while there are no more
     matrices than rows (as ``_tri_solve_impl`` chooses); otherwise, and for other dtypes,
