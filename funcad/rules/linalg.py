@@ -477,7 +477,8 @@ tri_solve_p = primitive(_tri_solve_impl, "solve_triangular")
 
 def _tri_solve_jvp_a(t, ans, a, b, lower=False, unit=False):
     t, nb = align(t, a, ans)
-    return fit(-tri_solve_p(a, _mm(_tri(t, lower, unit), ans), lower=lower, unit=unit), ans, nb)
+    dax = _mm(_tri(t, lower, unit), ans) if unit else trimm_p(t, ans, lower=lower)   # tri(dA) X
+    return fit(-tri_solve_p(a, dax, lower=lower, unit=unit), ans, nb)
 
 
 def _tri_solve_jvp_b(t, ans, a, b, lower=False, unit=False):
@@ -1844,7 +1845,7 @@ def _lu_jvp(t, ans, a):
     low, up = _lu_factors(lu)
     y = tri_solve_p(lu, _mm(_perm_matrix(piv, dtype_of(lu)), t), lower=True, unit=True)
     x = _right_tri_solve(y, lu, lower=False)               # L^-1 P^T dA U^-1
-    return _mm(low, _tril(x, -1)) + _mm(_triu(x), up), None
+    return trimm_p(low, _tril(x, -1), lower=True) + trimm_p(x, up, lower=False), None
 
 
 def _lu_vjp(g, ans, a):
@@ -1853,7 +1854,8 @@ def _lu_vjp(g, ans, a):
     if glu is None:
         return None
     low, up = _lu_factors(lu)
-    gx = _tril(_mm(mH(low), _tril(glu, -1)), -1) + _triu(_mm(_triu(glu), mH(up)))
+    lh = conj_p(low) if is_complex(low) else low
+    gx = _tril(trimm_p(lh, _tril(glu, -1), lower=True, trans=True), -1) + _triu(trimm_p(glu, mH(up), lower=False))
     z = tri_solve_p(mH(lu), gx, lower=False, unit=True)     # L^-H gX
     w = mH(tri_solve_p(lu, mH(z), lower=False))             # . U^-H
     return _mm(mT(_perm_matrix(piv, dtype_of(lu))), w)
