@@ -435,20 +435,32 @@ def _each_matrix(f, a, b, lead: tuple, dt):
     return out
 
 
+def _on_columns(f, b):
+    """``f(cols)`` for a stack ``b`` (…, n, k) given as the columns of one (n, … k) matrix,
+    as a batched cotangent brings them, and the answer (n, … k) back in ``b``'s shape: one
+    LAPACK or BLAS call for a whole stack of right-hand sides."""
+    lead = b.shape[:-2]
+    if not lead:
+        return f(b)
+    n = b.shape[-2]
+    x = f(np.moveaxis(b, -2, 0).reshape(n, -1))
+    return np.moveaxis(x.reshape((n,) + lead + b.shape[-1:]), 0, -2)
+
+
 def _trtrs(a, b, lower: bool, unit: bool):
     """``tri(a) x = b`` for one matrix ``a`` by LAPACK's trtrs, in one call for every
-    right-hand side: those of a stack of ``b`` (…, n, k), as a batched cotangent brings
-    them, are the columns of one (n, … k) matrix. SciPy's ``solve_triangular`` costs 6 us
-    more per call around the same routine (a 3 x 3 solve: 7.6 us against 1.1)."""
-    n, lead = a.shape[-1], b.shape[:-2]
-    cols = np.moveaxis(b, -2, 0).reshape(n, -1) if lead else b
-    trtrs, = get_lapack_funcs(("trtrs",), (a, cols))
-    x, info = trtrs(a, cols, lower=lower, unitdiag=unit)
-    if info > 0:
-        raise _LA.LinAlgError(f"singular matrix: resolution failed at diagonal {info - 1}")
-    if info < 0:   # pragma: no cover - an argument LAPACK rejects: a bug here
-        raise ValueError(f"funcad internal error: trtrs rejected argument {-info}")
-    return np.moveaxis(x.reshape((n,) + lead + b.shape[-1:]), 0, -2) if lead else x
+    right-hand side (``_on_columns``). SciPy's ``solve_triangular`` costs 6 us more per call
+    around the same routine (a 3 x 3 solve: 7.6 us against 1.1)."""
+    trtrs, = get_lapack_funcs(("trtrs",), (a, b))
+
+    def solve(cols):
+        x, info = trtrs(a, cols, lower=lower, unitdiag=unit)
+        if info > 0:
+            raise _LA.LinAlgError(f"singular matrix: resolution failed at diagonal {info - 1}")
+        if info < 0:   # pragma: no cover - an argument LAPACK rejects: a bug here
+            raise ValueError(f"funcad internal error: trtrs rejected argument {-info}")
+        return x
+    return _on_columns(solve, b)
 
 
 def _substitute(a, b, lower: bool, unit: bool):
@@ -542,11 +554,10 @@ def _trimm_impl(a, b, lower=True, trans=False):
         return np.matmul(np.swapaxes(t, -1, -2) if trans else t, b)
     trmm, = get_blas_funcs(("trmm",), (np.empty(0, dt),))
 
-    def one(a, b):   # b (…, n, k): the transposed product (b^T op(a)^T) leaves C order
-        a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
-        cols = np.moveaxis(b, -2, 0).reshape(n, -1) if b.ndim > 2 else b
-        out = trmm(1.0, a, cols.T, side=1, lower=lower, trans_a=not trans).T
-        return np.moveaxis(out.reshape((n,) + b.shape[:-2] + b.shape[-1:]), 0, -2) if b.ndim > 2 else out
+    def one(a, b):   # the transposed product (cols^T op(a)^T) leaves C order
+        a = a.astype(dt, copy=False)
+        return _on_columns(lambda cols: trmm(1.0, a, cols.T, side=1, lower=lower, trans_a=not trans).T,
+                           b.astype(dt, copy=False))
 
     return one(a, b) if a.ndim == 2 else _each_matrix(one, a, b, lead, dt)
 
