@@ -416,12 +416,19 @@ def _tri_solve_impl(a, b, lower=False, unit=False):
     n, empty = a.shape[-1], not (a.shape[-1] and b.size)
     if a.ndim == 2 and not empty:
         return _keep_precision(_trtrs(a, b, lower, unit), dt)
-    # a stack: LAPACK per matrix while there are no more matrices than rows, else one
-    # substitution vectorised over the stack (n steps); measured crossover near 2n
-    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if empty or math.prod(lead) > n:
+    # a stack: LAPACK per matrix, or one substitution vectorised over the stack (n steps)
+    lead, per_matrix = _stack(a, b)
+    if empty or not per_matrix:
         return _substitute(a, b, lower, unit).astype(dt, copy=False)
     return _each_matrix(lambda a, b: _trtrs(a, b, lower, unit), a, b, lead, dt)
+
+
+def _stack(a, b) -> tuple:
+    """The leading axes ``a`` and ``b`` broadcast over, and whether a LAPACK or BLAS call
+    per matrix beats the whole-stack alternative: while the stack has no more matrices
+    than rows (measured for the triangular solve: crossover near 2n)."""
+    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return lead, math.prod(lead) <= a.shape[-1]
 
 
 def _each_matrix(f, a, b, lead: tuple, dt):
@@ -548,8 +555,8 @@ def _trimm_impl(a, b, lower=True, trans=False):
     a, b = np.asarray(a), np.asarray(b)
     dt = np.result_type(a, b)
     n = a.shape[-1]
-    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if dt.char not in "fd" or not (n and b.shape[-1]) or math.prod(lead) > n:
+    lead, per_matrix = _stack(a, b)
+    if dt.char not in "fd" or not (n and b.shape[-1] and per_matrix):
         t = np.where(_tri_mask(n, n, lower), a, 0).astype(dt, copy=False)
         return np.matmul(np.swapaxes(t, -1, -2) if trans else t, b)
     trmm, = get_blas_funcs(("trmm",), (np.empty(0, dt),))
@@ -598,14 +605,14 @@ def _congruence_impl(l, s, right=True):
     Real matrices (cholesky's): its rules transpose where complex ones would conjugate.
     Per matrix by LAPACK's sygst, which exploits that symmetry: half the work of two
     triangular solves (at 200 x 200, 0.47 ms against 0.86), while there are no more
-    matrices than rows (as ``_tri_solve_impl`` chooses); otherwise, and for other dtypes,
+    matrices than rows (``_stack``); otherwise, and for other dtypes,
     the two solves."""
     l, s = np.asarray(l), np.asarray(s)
     dt = np.result_type(l, s)
     n = l.shape[-1]
-    lead = np.broadcast_shapes(l.shape[:-2], s.shape[:-2])
+    lead, per_matrix = _stack(l, s)
     lower = _tri_mask(n, n, True)
-    if dt.char not in "fd" or not n or math.prod(lead) > n:
+    if dt.char not in "fd" or not (n and per_matrix):
         full = np.where(lower, s, np.swapaxes(s, -1, -2))
         lt = np.swapaxes(l, -1, -2)
         x = _tri_solve_impl(lt if right else l, full, lower=not right)   # L^-T S (L^-1 S)
